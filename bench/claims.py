@@ -1,0 +1,266 @@
+"""``claims.yaml``: its schema, loading with one-line errors, and discovery of papers by folder.
+
+A paper is a folder ``papers/<slug>/`` with ``claims.yaml`` and ``experiment.py``; nothing else in the suite
+needs an edit to add one. A malformed file is rejected with one line naming the file, the claim id and the
+field (:class:`ClaimsError`). The file's shape::
+
+    paper: {title, authors, venue, arxiv, code}
+    experiments:                      # configs per scale, shared by the claims that use the experiment
+      lenet_ssl:
+        function: lenet_ssl           # optional; defaults to the key
+        scales:
+          smoke: {seeds: 1, epochs: 0.05}
+          cpu:   {seeds: 3, epochs: 2}
+    claims:
+      - id: lenet-filter-channel
+        statement: ...
+        source: Table 1
+        paper_value: {...}
+        tier: A
+        test: {experiment: lenet_ssl, criteria: {flops_kept: "<= 0.2", error_increase_pp: "<= 0.3"}}
+        expect: reproduced            # or not_reproduced, with because:
+      - id: alexnet-accuracy
+        tier: C
+        not_testable: needs ImageNet
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bench import registry
+from bench.verdict import Criterion
+
+PAPERS_DIR = Path(__file__).resolve().parent.parent / "papers"
+SCALES = ("smoke", "cpu", "full")
+SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+CLAIM_ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
+
+
+class ClaimsError(ValueError):
+    """A claims file that does not validate; the message is one line naming file, claim and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PaperMeta(_Strict):
+    title: str
+    authors: list[str]
+    venue: str
+    arxiv: str | None = None
+    code: str | None = None
+    url: str | None = None
+
+
+class ExperimentSpec(_Strict):
+    function: str | None = None
+    scales: dict[str, dict[str, Any]]
+
+    @field_validator("scales")
+    @classmethod
+    def _known_scales(cls, v: dict[str, dict]) -> dict[str, dict]:
+        for name, cfg in v.items():
+            if name not in SCALES:
+                raise ValueError(f"unknown scale {name!r} (scales are {', '.join(SCALES)})")
+            seeds = (cfg or {}).get("seeds", 1)
+            if not isinstance(seeds, int) or seeds < 1:
+                raise ValueError(f"scale {name!r}: seeds must be a positive integer, not {seeds!r}")
+        return v
+
+
+class ClaimTest(_Strict):
+    experiment: str
+    metric: str | None = None
+    criterion: str | None = None
+    criteria: dict[str, str] | None = None
+    devices: list[Literal["cpu", "cuda"]] | None = None  # where the claim can be tested; default: anywhere
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ClaimTest:
+        single = self.metric is not None or self.criterion is not None
+        if single and self.criteria is not None:
+            raise ValueError("give either metric + criterion or criteria, not both")
+        if single and (self.metric is None or self.criterion is None):
+            raise ValueError("metric and criterion go together")
+        if not single and not self.criteria:
+            raise ValueError("missing metric + criterion (or criteria)")
+        for text in self.all_criteria.values():
+            Criterion.parse(text)
+        return self
+
+    @property
+    def all_criteria(self) -> dict[str, str]:
+        """The claim's criteria as ``{metric: criterion}``, whichever form the file used."""
+        return dict(self.criteria) if self.criteria is not None else {self.metric: self.criterion}
+
+
+class Claim(_Strict):
+    id: str
+    statement: str
+    source: str
+    tier: Literal["A", "B", "C"]
+    paper_setting: dict[str, Any] = Field(default_factory=dict)
+    paper_value: Any = None
+    test: ClaimTest | None = None
+    not_testable: str | None = None
+    expect: Literal["reproduced", "not_reproduced"] | None = None
+    because: str | None = None
+    notes: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_form(cls, v: str) -> str:
+        if not CLAIM_ID.match(v):
+            raise ValueError(f"claim id {v!r} must be lower-case letters, digits, '-' and '.'")
+        return v
+
+    @model_validator(mode="after")
+    def _testable_or_not(self) -> Claim:
+        if self.test is None and not self.not_testable:
+            reason = "tier C without a reason" if self.tier == "C" else "missing test"
+            raise ValueError(f"{reason}: give test, or not_testable with the reason")
+        if self.test is not None and self.not_testable:
+            raise ValueError("a claim has either test or not_testable, not both")
+        if self.test is not None and self.expect is None:
+            raise ValueError("missing expect (reproduced or not_reproduced)")
+        if self.expect == "not_reproduced" and not self.because:
+            raise ValueError("expect: not_reproduced needs because: with the reason")
+        return self
+
+
+class ClaimsFile(_Strict):
+    paper: PaperMeta
+    experiments: dict[str, ExperimentSpec] = Field(default_factory=dict)
+    claims: list[Claim]
+
+
+def _where(file: Path, raw: dict, loc: tuple) -> str:
+    """'file: claim <id>: field <a.b>' for a pydantic error location."""
+    claim = ""
+    if len(loc) >= 2 and loc[0] == "claims" and isinstance(loc[1], int):
+        items = raw.get("claims") or []
+        cid = items[loc[1]].get("id") if loc[1] < len(items) and isinstance(items[loc[1]], dict) else None
+        claim = f"claim {cid or f'#{loc[1] + 1}'}: "
+        loc = loc[2:]
+    field = ".".join(str(p) for p in loc) or "(claim)"
+    return f"{file}: {claim}field {field}"
+
+
+def parse_claims_file(path: Path) -> ClaimsFile:
+    """Parse and schema-check one claims file; raise ClaimsError with a one-line message."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ClaimsError(f"{path}: not valid YAML{at}: {getattr(e, 'problem', None) or e}") from None
+    if not isinstance(raw, dict):
+        raise ClaimsError(f"{path}: field (top level): expected a mapping with paper, experiments, claims")
+    try:
+        parsed = ClaimsFile.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ClaimsError(f"{_where(path, raw, tuple(err['loc']))}: {msg}") from None
+    ids = [c.id for c in parsed.claims]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise ClaimsError(f"{path}: claim {dup[0]}: field id: duplicate claim id")
+    return parsed
+
+
+@dataclass
+class Paper:
+    """A paper folder: its slug, its parsed claims file and (imported on demand) its experiment module."""
+
+    slug: str
+    path: Path
+    spec: ClaimsFile
+
+    @property
+    def claims_path(self) -> Path:
+        return self.path / "claims.yaml"
+
+    @cached_property
+    def module(self) -> ModuleType:
+        """``papers.<slug>.experiment``."""
+        return importlib.import_module(f"papers.{self.slug}.experiment")
+
+    def claim(self, claim_id: str) -> Claim:
+        for c in self.spec.claims:
+            if c.id == claim_id:
+                return c
+        raise KeyError(f"{self.slug} has no claim {claim_id!r}")
+
+    def experiment_fn(self, name: str) -> registry.ExperimentFn:
+        """The function behind experiment ``name`` of the claims file."""
+        spec = self.spec.experiments[name]
+        return getattr(self.module, spec.function or name)
+
+    def scale_config(self, name: str, scale: str) -> tuple[registry.ExperimentConfig, int] | None:
+        """The experiment's config and seed count at ``scale``, or None if it has no such scale."""
+        values = self.spec.experiments[name].scales.get(scale)
+        if values is None:
+            return None
+        values = dict(values or {})
+        seeds = values.pop("seeds", 1)
+        return registry.info(self.experiment_fn(name)).config.from_mapping(values), seeds
+
+    def validate(self) -> None:
+        """Cross-check the claims file against the code: functions, metrics and scale configs."""
+        where = self.claims_path
+        try:
+            module = self.module
+        except Exception as e:  # an import error is reported with the file it concerns
+            raise ClaimsError(f"{where}: cannot import papers.{self.slug}.experiment: {e}") from e
+        for name, spec in self.spec.experiments.items():
+            fn = getattr(module, spec.function or name, None)
+            if fn is None or registry.info(fn) is None:
+                raise ClaimsError(f"{where}: experiment {name}: field function: unknown experiment function "
+                                  f"{spec.function or name!r} (not an @experiment in {module.__name__})")
+            for scale in spec.scales:
+                try:
+                    self.scale_config(name, scale)
+                except (TypeError, ValueError) as e:
+                    raise ClaimsError(f"{where}: experiment {name}: field scales.{scale}: {e}") from None
+        for c in self.spec.claims:
+            if c.test is None:
+                continue
+            if c.test.experiment not in self.spec.experiments:
+                raise ClaimsError(f"{where}: claim {c.id}: field test.experiment: unknown experiment "
+                                  f"{c.test.experiment!r} (declared: {', '.join(self.spec.experiments) or 'none'})")
+            declared = registry.info(self.experiment_fn(c.test.experiment)).metrics
+            for metric in c.test.all_criteria:
+                if metric not in declared:
+                    raise ClaimsError(f"{where}: claim {c.id}: field test.metric: {metric!r} is not a metric "
+                                      f"{c.test.experiment} returns ({', '.join(declared)})")
+
+
+def load_paper(path: Path) -> Paper:
+    """Load and fully validate the paper in folder ``path``."""
+    slug = path.name
+    if not SLUG.match(slug):
+        raise ClaimsError(f"{path}: the folder name must be a slug like ssl_wen2016 (a Python identifier)")
+    paper = Paper(slug, path, parse_claims_file(path / "claims.yaml"))
+    paper.validate()
+    return paper
+
+
+def discover(patterns: list[str] | None = None, root: Path = PAPERS_DIR) -> list[Paper]:
+    """Every paper folder under ``root`` with a claims.yaml, filtered by glob ``patterns`` on the slug."""
+    folders = sorted(p.parent for p in root.glob("*/claims.yaml"))
+    if patterns:
+        folders = [f for f in folders if any(fnmatch.fnmatchcase(f.name, pat) for pat in patterns)]
+    return [load_paper(f) for f in folders]

@@ -1,0 +1,110 @@
+"""Provenance of a result: code (git commit, dirty flag, code hash), environment, device and hardware name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import platform
+import re
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Harness files that only read, judge or print results: editing them does not change what an experiment
+# measures, so they stay out of the code hash that keys the result cache.
+_NOT_MEASURING = {"__main__.py", "cli.py", "claims.py", "conftest.py", "results.py", "verdict.py", "report.py"}
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_state() -> dict:
+    """The commit and whether code differs from it (changes under reference_results/ and reports/ ignored)."""
+    commit = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!reference_results", ":!reports")
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def code_files(slug: str) -> list[Path]:
+    """The files whose content determines what a paper's experiments measure: its folder and the harness."""
+    paper = sorted((REPO_ROOT / "papers" / slug).rglob("*.py"))
+    harness = sorted(p for p in (REPO_ROOT / "bench").rglob("*.py")
+                     if p.name not in _NOT_MEASURING and not p.name.startswith("test_"))
+    return paper + harness
+
+
+def code_hash(slug: str) -> str:
+    """sha256 (first 16 hex digits) over the paper's and the measuring harness's source files."""
+    digest = hashlib.sha256()
+    for p in code_files(slug):
+        digest.update(str(p.relative_to(REPO_ROOT)).encode())
+        digest.update(p.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@cache
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux) or the platform module."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def resolve_device(name: str) -> torch.device:
+    """``cpu``, ``cuda`` or ``auto`` (cuda when available) as a torch device; cuda without a GPU is refused."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for, but torch sees no CUDA GPU on this machine")
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"device must be cpu, cuda or auto, not {name!r}")
+    return torch.device(name)
+
+
+def _slug(text: str) -> str:
+    text = re.sub(r"\((?:R|TM|tm|r)\)|\bCPU\b|@.*$", " ", text)
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def hardware_name(device: torch.device) -> str:
+    """A file-name-safe name of the hardware a result was measured on, e.g. ``cpu-intel-xeon-processor-2c``."""
+    if device.type == "cuda":
+        return f"cuda-{_slug(torch.cuda.get_device_name(device))}"
+    return f"cpu-{_slug(cpu_model())}-{os.cpu_count()}c"
+
+
+def device_info(device: torch.device) -> dict:
+    """CPU model and core count, torch threads, and the GPU name when the device is CUDA."""
+    info = {"type": device.type, "cpu_model": cpu_model(), "cpu_cores": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "machine": platform.machine()}
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+        info["cuda"] = torch.version.cuda
+    return info
+
+
+def environment() -> dict:
+    """Python, torch and numpy versions and the platform."""
+    return {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
+            "platform": platform.platform(), "argv": " ".join(sys.argv)}
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601, seconds."""
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()

@@ -1,0 +1,133 @@
+"""Result files: ``reference_results/<slug>/<scale>-<hardware>.json``, written atomically, with provenance.
+
+A file holds, per claim, the per-seed values, mean, 95% interval, criterion, verdict and paper value; per
+experiment, every metric of every seed and its config; and once per file the provenance (git commit and dirty
+flag, code hash, date, versions, device, datasets with variant and md5, wall time). A run that evaluated only
+some claims keeps the file's other claims when they were measured on the same code (same code hash).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+from bench import provenance
+from bench.runner import ClaimResult, Runner
+
+RESULTS_DIR = provenance.REPO_ROOT / "reference_results"
+
+
+def results_path(slug: str, scale: str, hardware: str, root: Path = RESULTS_DIR) -> Path:
+    return root / slug / f"{scale}-{hardware}.json"
+
+
+def atomic_write_json(path: Path, obj: dict) -> None:
+    """Write JSON to a temporary file beside ``path`` and rename it: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(obj, indent=1, sort_keys=False, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def _experiments_record(runner: Runner, slug: str, results: list[ClaimResult]) -> dict:
+    paper = runner.papers[slug]
+    out = {}
+    for r in results:
+        if not r.runs or r.claim.test.experiment in out:
+            continue
+        exp = r.claim.test.experiment
+        cfg, _ = paper.scale_config(exp, runner.scale)
+        out[exp] = {"function": paper.spec.experiments[exp].function or exp, "config": dataclasses.asdict(cfg),
+                    "runs": [{"seed": s.seed, "metrics": s.metrics, "error": s.error, "wall_s": round(s.wall_s, 2),
+                              "cached": s.cached} for s in r.runs]}
+    return out
+
+
+def write_paper_results(runner: Runner, slug: str, root: Path = RESULTS_DIR) -> Path:
+    """Write (merging) the results file of one paper for the runner's scale and hardware; return its path."""
+    results = list(runner.results[slug].values())
+    paper = runner.papers[slug]
+    hardware = provenance.hardware_name(runner.device)
+    path = results_path(slug, runner.scale, hardware, root)
+    code = provenance.code_hash(slug)
+    datasets = {}
+    for r in results:
+        for run in r.runs:
+            datasets.update(run.datasets)
+    claims = {r.claim.id: {**r.as_dict(), "code_hash": code, "measured_at": provenance.now()} for r in results}
+    experiments = _experiments_record(runner, slug, results)
+    if path.is_file():
+        old = json.loads(path.read_text())
+        kept = {cid: c for cid, c in old.get("claims", {}).items()
+                if cid not in claims and c.get("code_hash") == code and cid in {x.id for x in paper.spec.claims}}
+        claims = {**kept, **claims}
+        for exp, rec in old.get("experiments", {}).items():
+            experiments.setdefault(exp, rec)
+        if old.get("provenance", {}).get("code_hash") == code:
+            datasets = {**old["provenance"].get("datasets", {}), **datasets}
+    order = [c.id for c in paper.spec.claims]
+    meta = paper.spec.paper
+    record = {
+        "paper": slug,
+        "title": meta.title,
+        "arxiv": meta.arxiv,
+        "scale": runner.scale,
+        "hardware": hardware,
+        "provenance": {**provenance.git_state(), "code_hash": code, "date": provenance.now(),
+                       **provenance.environment(), "device": provenance.device_info(runner.device),
+                       "datasets": datasets, "seeds_override": runner.seeds_override,
+                       "wall_time_s": round(runner.wall_s.get(slug, 0.0), 1)},
+        "claims": {cid: claims[cid] for cid in order if cid in claims},
+        "experiments": experiments,
+    }
+    atomic_write_json(path, record)
+    return path
+
+
+def load_results(root: Path = RESULTS_DIR, slug: str | None = None, scale: str | None = None) -> list[dict]:
+    """Every results file under ``root`` (filtered by paper and scale), parsed."""
+    pattern = f"{slug or '*'}/{scale or '*'}-*.json"
+    return [json.loads(p.read_text()) for p in sorted(root.glob(pattern))]
+
+
+def _fmt_measured(claim: dict) -> str:
+    metrics = claim.get("metrics") or {}
+    parts = []
+    for m, s in metrics.items():
+        lo, hi = s["ci95"]
+        parts.append(f"{m}={s['mean']:.4g}" + ("" if s["point"] else f" [{lo:.4g}, {hi:.4g}]"))
+    return "; ".join(parts)
+
+
+def table_rows(record: dict) -> list[dict]:
+    """Rows of the claim-vs-measured table of one results file."""
+    rows = []
+    for cid, c in record["claims"].items():
+        verdict = c.get("verdict") or "skipped"
+        detail = c.get("reason") or c.get("skipped") or ""
+        rows.append({"paper": record["paper"], "claim": cid, "scale": record["scale"],
+                     "hardware": record["hardware"], "paper_value": json.dumps(c.get("paper_value"))[:60],
+                     "measured": _fmt_measured(c), "criterion": "; ".join(f"{m} {k}" for m, k in
+                                                                          (c.get("criteria") or {}).items()),
+                     "verdict": verdict + (" (point)" if c.get("point_verdict") else ""),
+                     "expect": c.get("expect") or "", "detail": detail})
+    return rows
+
+
+def format_record(record: dict) -> str:
+    """A readable block per claim: verdict, paper value, measured mean with interval, criterion."""
+    prov = record["provenance"]
+    commit = (prov.get("commit") or "uncommitted")[:10] + (" (dirty)" if prov.get("dirty") else "")
+    lines = [f"{record['paper']} · scale {record['scale']} · {record['hardware']} · commit {commit} · "
+             f"{prov['date']} · {prov.get('wall_time_s', 0):.0f} s"]
+    for row, (cid, c) in zip(table_rows(record), record["claims"].items()):
+        lines.append(f"  {cid:<44} {row['verdict']:<22} expect {row['expect'] or '-'}")
+        lines.append(f"      paper:     {json.dumps(c.get('paper_value'))}")
+        if row["measured"]:
+            lines.append(f"      measured:  {row['measured']}  ({len(c.get('seeds', []))} seeds)")
+            lines.append(f"      criterion: {row['criterion']}")
+        if row["detail"]:
+            lines.append(f"      note:      {row['detail']}")
+    return "\n".join(lines)

@@ -1,0 +1,235 @@
+"""Run a paper's experiments per seed at a scale, cache them, and decide each claim's verdict.
+
+Claims that share an experiment (same function and config at the scale) run it once per seed. A seed's
+metrics are cached on disk under ``.cache/bench/`` by (paper code hash, experiment, config, seed, device,
+torch version, data variant), so a second run is instant; ``rerun=True`` ignores the cache. A failed or
+diverged run is recorded as the verdict ``error`` with its message, never hidden.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from bench import data, provenance, registry
+from bench.claims import Claim, Paper
+from bench.train import seed_everything
+from bench.verdict import ERROR, NOT_TESTABLE, Criterion, Summary, Verdict, decide, summarize
+
+
+def default_cache_dir() -> Path:
+    """``$BENCH_CACHE_DIR/bench`` or ``<repo>/.cache/bench``."""
+    return Path(os.environ.get("BENCH_CACHE_DIR", provenance.REPO_ROOT / ".cache")) / "bench"
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@dataclass
+class SeedRun:
+    """One run of an experiment at one seed: its metrics, or the error it raised."""
+
+    seed: int
+    metrics: dict[str, float] | None
+    error: str | None = None
+    wall_s: float = 0.0
+    cached: bool = False
+    datasets: dict = field(default_factory=dict)
+
+
+@dataclass
+class ClaimResult:
+    """A claim's outcome at a scale: verdict, per-metric summaries, the runs behind them, or why it was skipped."""
+
+    paper: str
+    claim: Claim
+    scale: str
+    verdict: Verdict | None = None
+    summaries: dict[str, Summary] = field(default_factory=dict)
+    runs: list[SeedRun] = field(default_factory=list)
+    skipped: str | None = None
+
+    @property
+    def criteria(self) -> dict[str, str]:
+        return self.claim.test.all_criteria if self.claim.test else {}
+
+    def measured(self) -> str:
+        """Measured values as 'metric = mean [lo, hi]' (or the point value for one seed)."""
+        parts = []
+        for m, s in self.summaries.items():
+            parts.append(f"{m} = {s.mean:.4g}" if s.point else f"{m} = {s.mean:.4g} [{s.lo:.4g}, {s.hi:.4g}]")
+        return "; ".join(parts)
+
+    def line(self) -> str:
+        """One line: claim, paper value, measured with interval, criterion, verdict."""
+        if self.skipped:
+            return f"{self.paper}::{self.claim.id}: skipped ({self.skipped})"
+        v = self.verdict
+        if v.verdict == NOT_TESTABLE:
+            return f"{self.paper}::{self.claim.id}: not_testable ({self.claim.not_testable})"
+        if v.verdict == ERROR:
+            return f"{self.paper}::{self.claim.id}: error ({v.reason})"
+        crit = "; ".join(f"{m} {c}" for m, c in self.criteria.items())
+        n = len(self.runs)
+        tag = " (point verdict, 1 seed)" if v.point else f" ({n} seeds)"
+        return (f"{self.paper}::{self.claim.id}: paper {_compact(self.claim.paper_value)} | measured "
+                f"{self.measured()} | criterion {crit} | {v.verdict}{tag}" + (f": {v.reason}" if v.reason else ""))
+
+    def as_dict(self) -> dict:
+        """The JSON record of this claim in a results file."""
+        c = self.claim
+        out = {"statement": c.statement, "source": c.source, "tier": c.tier, "paper_setting": c.paper_setting,
+               "paper_value": c.paper_value, "expect": c.expect, "because": c.because}
+        if self.skipped:
+            return {**out, "verdict": None, "skipped": self.skipped}
+        if c.not_testable:
+            return {**out, "verdict": NOT_TESTABLE, "reason": c.not_testable}
+        return {**out, "experiment": c.test.experiment, "criteria": self.criteria,
+                "verdict": self.verdict.verdict, "point_verdict": self.verdict.point, "reason": self.verdict.reason,
+                "seeds_needed": self.verdict.seeds_needed, "seeds": [r.seed for r in self.runs],
+                "metrics": {m: s.as_dict() for m, s in self.summaries.items()},
+                "errors": {str(r.seed): r.error for r in self.runs if r.error}}
+
+
+def _compact(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_compact(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+class Runner:
+    """Runs experiments and judges claims at one scale on one device, with a per-seed result cache."""
+
+    def __init__(self, scale: str = "cpu", device: str = "auto", seeds: int | None = None, rerun: bool = False,
+                 cache_dir: Path | None = None, log: Callable[[str], None] = _stderr):
+        self.scale = scale
+        self.device = provenance.resolve_device(device)
+        self.seeds_override = seeds
+        self.rerun = rerun
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.log = log
+        self._memo: dict[str, SeedRun] = {}
+        self.results: dict[str, dict[str, ClaimResult]] = {}  # slug -> claim id -> result
+        self.papers: dict[str, Paper] = {}
+        self.wall_s: dict[str, float] = {}
+
+    # -- experiments -------------------------------------------------------------------------------------
+
+    def seeds_for(self, paper: Paper, experiment: str) -> list[int] | None:
+        """The seeds to run ``experiment`` with at this scale, or None when it has no config at this scale."""
+        got = paper.scale_config(experiment, self.scale)
+        if got is None:
+            return None
+        return list(range(self.seeds_override or got[1]))
+
+    def _key(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig, seed: int) -> str:
+        fields = {"code": provenance.code_hash(paper.slug), "experiment": experiment,
+                  "function": paper.spec.experiments[experiment].function or experiment,
+                  "config": dataclasses.asdict(cfg), "seed": seed, "device": self.device.type,
+                  "torch": torch.__version__, "cifar10_variant": os.environ.get("BENCH_CIFAR10_VARIANT", "auto"),
+                  "cifar10_canonical_present": (data.data_dir() / "cifar-10-batches-py").is_dir()}
+        return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+    def run_seed(self, paper: Paper, experiment: str, seed: int) -> SeedRun:
+        """Run (or fetch from the cache) one experiment at one seed."""
+        cfg, _ = paper.scale_config(experiment, self.scale)
+        key = self._key(paper, experiment, cfg, seed)
+        if key in self._memo:
+            return self._memo[key]
+        path = self.cache_dir / paper.slug / experiment / f"{key}.json"
+        if path.is_file() and not self.rerun:
+            rec = json.loads(path.read_text())
+            run = SeedRun(seed, rec["metrics"], None, rec["wall_s"], True, rec.get("datasets", {}))
+            self.log(f"[{paper.slug}] {experiment} seed {seed}: cached ({rec['wall_s']:.1f} s when measured)")
+        else:
+            run = self._execute(paper, experiment, cfg, seed)
+            if run.error is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".tmp{os.getpid()}")
+                tmp.write_text(json.dumps({"metrics": run.metrics, "wall_s": run.wall_s, "datasets": run.datasets,
+                                           "config": dataclasses.asdict(cfg), "seed": seed,
+                                           "device": self.device.type, "measured_at": provenance.now()}))
+                os.replace(tmp, path)
+        self._memo[key] = run
+        return run
+
+    def _execute(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig, seed: int) -> SeedRun:
+        fn = paper.experiment_fn(experiment)
+        self.log(f"[{paper.slug}] {experiment} seed {seed} on {self.device.type} at {self.scale} scale: running")
+        data.reset_loaded()
+        seed_everything(seed)
+        start = time.perf_counter()
+        try:
+            metrics = registry.run_experiment(fn, cfg, seed, self.device)
+            summarize(list(metrics.values()))  # non-finite metrics (a diverged run) are errors
+            error = None
+        except Exception as e:  # recorded as the verdict `error`, with where it happened
+            tb = traceback.extract_tb(e.__traceback__)[-1]
+            metrics, error = None, f"{type(e).__name__}: {e} ({Path(tb.filename).name}:{tb.lineno})"
+        wall = time.perf_counter() - start
+        self.log(f"[{paper.slug}] {experiment} seed {seed}: {'failed: ' + error if error else 'done'} "
+                 f"in {wall:.1f} s")
+        return SeedRun(seed, metrics, error, wall, False, data.loaded_datasets())
+
+    # -- claims ------------------------------------------------------------------------------------------
+
+    def evaluate(self, paper: Paper, claim: Claim) -> ClaimResult:
+        """Run what the claim needs (once, shared with other claims) and decide its verdict."""
+        cached = self.results.get(paper.slug, {}).get(claim.id)
+        if cached is not None:
+            return cached
+        self.papers[paper.slug] = paper
+        result = ClaimResult(paper.slug, claim, self.scale)
+        start = time.perf_counter()
+        if claim.not_testable:
+            result.verdict = Verdict(NOT_TESTABLE, reason=claim.not_testable)
+        else:
+            result.skipped = self._skip_reason(paper, claim)
+            if result.skipped is None:
+                self._judge(paper, claim, result)
+        self.wall_s[paper.slug] = self.wall_s.get(paper.slug, 0.0) + time.perf_counter() - start
+        self.results.setdefault(paper.slug, {})[claim.id] = result
+        return result
+
+    def _skip_reason(self, paper: Paper, claim: Claim) -> str | None:
+        exp = claim.test.experiment
+        if self.seeds_for(paper, exp) is None:
+            defined = ", ".join(paper.spec.experiments[exp].scales)
+            return f"no {self.scale} scale for experiment {exp} (defined at: {defined})"
+        needs = claim.test.devices or registry.info(paper.experiment_fn(exp)).devices
+        if self.device.type not in needs:
+            return f"needs device {' or '.join(needs)}; this run is on {self.device.type}"
+        return None
+
+    def _judge(self, paper: Paper, claim: Claim, result: ClaimResult) -> None:
+        exp = claim.test.experiment
+        result.runs = [self.run_seed(paper, exp, s) for s in self.seeds_for(paper, exp)]
+        failed = [r for r in result.runs if r.error]
+        if failed:
+            result.verdict = Verdict(ERROR, reason=f"seed {failed[0].seed}: {failed[0].error}")
+            return
+        criteria = {m: Criterion.parse(c) for m, c in claim.test.all_criteria.items()}
+        result.summaries = {m: summarize([r.metrics[m] for r in result.runs]) for m in criteria}
+        result.verdict = decide(result.summaries, criteria)
+
+    def run_paper(self, paper: Paper, claim_ids: list[str] | None = None) -> list[ClaimResult]:
+        """Evaluate every claim of the paper (or those named), logging one line per claim."""
+        out = []
+        for claim in paper.spec.claims:
+            if claim_ids and claim.id not in claim_ids:
+                continue
+            res = self.evaluate(paper, claim)
+            self.log(res.line())
+            out.append(res)
+        return out
