@@ -1,4 +1,4 @@
-"""AlexNet's convolution layers as lowered GEMMs, at the sparsity SSL and ℓ1 reached (the paper's AlexNet table, Sec. 4.3).
+"""AlexNet's conv layers as lowered GEMMs, at the sparsity SSL and ℓ1 reached (the paper's AlexNet table, Sec. 4.3).
 
 The paper measures speed "by matrix-matrix multiplication (GEMM) in each convolutional layer ... in a
 layer-by-layer fashion" (wenwei202/caffe scnn README): the weight matrix ``(filters, C·k·k)`` of each conv
@@ -71,17 +71,17 @@ def _csr(weight: torch.Tensor, sparsity: float, gen: torch.Generator) -> torch.T
     return (weight * keep).to_sparse_csr()
 
 
-def gemm_callable(layer: ConvGemm, variant: str, device: torch.device, seed: int) -> Callable[[], object]:
-    """A zero-argument callable running one image's GEMMs of ``layer`` in form ``variant`` on ``device``."""
+def gemm_operands(layer: ConvGemm, variant: str, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The ``(weight, lowered input)`` pair of each conv group of ``layer`` in form ``variant``, on the CPU."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, not {variant!r}")
     gen = torch.Generator().manual_seed(seed * 1009 + ALEXNET.index(layer))
     rows, cols = layer.kept
     mats = []
     for _ in range(layer.groups):
         w = torch.randn(layer.filters, layer.cols, generator=gen)  # (filters, C·k·k)
         x = torch.randn(layer.cols, layer.pixels, generator=gen)  # (C·k·k, pixels)
-        if variant == "dense":
-            pass
-        elif variant == "structured":  # the kept rows and columns concatenated: a smaller dense GEMM
+        if variant == "structured":  # the kept rows and columns concatenated: a smaller dense GEMM
             r = torch.randperm(layer.filters, generator=gen)[:rows]
             c = torch.randperm(layer.cols, generator=gen)[:cols]
             w, x = w[r][:, c].contiguous(), x[c].contiguous()
@@ -89,9 +89,13 @@ def gemm_callable(layer: ConvGemm, variant: str, device: torch.device, seed: int
             w = _csr(w, layer.l1_sparsity, gen)
         elif variant == "csr-equal":
             w = _csr(w, layer.ssl_sparsity, gen)
-        else:
-            raise ValueError(f"variant must be one of {VARIANTS}, not {variant!r}")
-        mats.append((w.to(device), x.to(device)))
+        mats.append((w, x))
+    return mats
+
+
+def gemm_callable(layer: ConvGemm, variant: str, device: torch.device, seed: int) -> Callable[[], object]:
+    """A zero-argument callable running one image's GEMMs of ``layer`` in form ``variant`` on ``device``."""
+    mats = [(w.to(device), x.to(device)) for w, x in gemm_operands(layer, variant, seed)]
 
     def run() -> list[torch.Tensor]:
         return [w @ x for w, x in mats]

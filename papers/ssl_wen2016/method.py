@@ -72,7 +72,7 @@ def _broadcast(norms: torch.Tensor, w: torch.Tensor, kind: str) -> torch.Tensor:
 
 
 def group_lasso_grad(w: torch.Tensor, kind: str) -> torch.Tensor:
-    r"""Subgradient of :math:`\sum_g \lVert w_g \rVert_2`: :math:`w / \lVert w_g \rVert_2`, and 0 where the norm is 0."""
+    r"""Subgradient of :math:`\sum_g \lVert w_g \rVert_2`: :math:`w / \lVert w_g \rVert_2`, 0 where the norm is 0."""
     norms = _broadcast(group_norms(w, kind), w, kind)
     return torch.where(norms > 0, w / norms.clamp_min(torch.finfo(w.dtype).tiny), torch.zeros_like(w))
 
