@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
+import importlib.util
 import re
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -195,8 +197,15 @@ class Paper:
 
     @cached_property
     def module(self) -> ModuleType:
-        """``papers.<slug>.experiment``."""
-        return importlib.import_module(f"papers.{self.slug}.experiment")
+        """``papers.<slug>.experiment`` (a folder outside ``papers/`` is loaded from its file)."""
+        if self.path.resolve().parent == PAPERS_DIR:
+            return importlib.import_module(f"papers.{self.slug}.experiment")
+        name = f"_bench_external_{self.slug}_{abs(hash(str(self.path.resolve())))}"
+        spec = importlib.util.spec_from_file_location(name, self.path / "experiment.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
 
     def claim(self, claim_id: str) -> Claim:
         for c in self.spec.claims:

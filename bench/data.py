@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -323,7 +322,7 @@ def load_ptb() -> Dataset:
     md5s = {r: MANIFEST[r] for r in rels.values()}
 
     def words(path: Path) -> list[str]:
-        return [w for line in io.open(path, encoding="utf-8") for w in line.split() + ["<eos>"]]
+        return [w for line in open(path, encoding="utf-8") for w in line.split() + ["<eos>"]]
 
     def build() -> dict:
         tokens = {s: words(p) for s, p in paths.items()}

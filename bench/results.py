@@ -122,7 +122,7 @@ def format_record(record: dict) -> str:
     commit = (prov.get("commit") or "uncommitted")[:10] + (" (dirty)" if prov.get("dirty") else "")
     lines = [f"{record['paper']} · scale {record['scale']} · {record['hardware']} · commit {commit} · "
              f"{prov['date']} · {prov.get('wall_time_s', 0):.0f} s"]
-    for row, (cid, c) in zip(table_rows(record), record["claims"].items()):
+    for row, (cid, c) in zip(table_rows(record), record["claims"].items(), strict=True):
         lines.append(f"  {cid:<44} {row['verdict']:<22} expect {row['expect'] or '-'}")
         lines.append(f"      paper:     {json.dumps(c.get('paper_value'))}")
         if row["measured"]:

@@ -1,0 +1,103 @@
+"""``python -m bench list | validate | run | show``: the suite from the command line.
+
+- ``list``: papers and their claims (tier, experiment, criteria, expect).
+- ``validate``: check every claims.yaml against the schema and the code; exit 1 with the first error.
+- ``run``: evaluate a paper's claims at a scale, write its results file, print the claim-vs-measured table.
+- ``show``: print the claim-vs-measured table from the committed results in ``reference_results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench.claims import SCALES, ClaimsError, discover
+from bench.results import RESULTS_DIR, format_record, load_results, results_path, write_paper_results
+
+
+def _papers(patterns: list[str] | None):
+    papers = discover(patterns or None)
+    if patterns and not papers:
+        raise ClaimsError(f"--paper {' '.join(patterns)} matches no paper folder under papers/")
+    return papers
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for paper in _papers(args.paper):
+        meta = paper.spec.paper
+        print(f"{paper.slug}: {meta.title} ({meta.venue}, arXiv {meta.arxiv})")
+        for c in paper.spec.claims:
+            if c.not_testable:
+                print(f"  {c.id:<40} tier {c.tier}  not_testable: {c.not_testable}")
+                continue
+            crit = "; ".join(f"{m} {k}" for m, k in c.test.all_criteria.items())
+            scales = ",".join(paper.spec.experiments[c.test.experiment].scales)
+            print(f"  {c.id:<40} tier {c.tier}  {c.test.experiment} [{scales}]  {crit}  expect {c.expect}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    papers = _papers(args.paper)
+    print(f"{len(papers)} paper(s), {sum(len(p.spec.claims) for p in papers)} claims: valid")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bench.runner import Runner
+
+    runner = Runner(args.scale, args.device, args.seeds, args.rerun)
+    status = 0
+    for paper in _papers(args.paper):
+        results = runner.run_paper(paper)
+        if args.results_dir != "none":
+            path = write_paper_results(runner, paper.slug, Path(args.results_dir))
+            print(f"\nresults written to {path}\n")
+            import json
+
+            print(format_record(json.loads(path.read_text())))
+        if any(r.verdict and r.verdict.verdict == "error" for r in results):
+            status = 1
+    return status
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    records = []
+    for pattern in args.paper or [None]:
+        records += [r for r in load_results(Path(args.results_dir), pattern, args.scale)
+                    if args.hardware is None or r["hardware"] == args.hardware]
+    if not records:
+        where = results_path(args.paper[0] if args.paper else "<slug>", args.scale or "<scale>", "<hardware>",
+                             Path(args.results_dir))
+        print(f"no results found (looked for {where}); run `python -m bench run` first", file=sys.stderr)
+        return 1
+    print("\n\n".join(format_record(r) for r in records))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, fn, helptext in (("list", cmd_list, "list papers and claims"),
+                               ("validate", cmd_validate, "validate every claims.yaml"),
+                               ("run", cmd_run, "run a paper's claims at a scale"),
+                               ("show", cmd_show, "print results from reference_results/")):
+        p = sub.add_parser(name, help=helptext)
+        p.set_defaults(fn=fn)
+        p.add_argument("--paper", action="append", default=[], metavar="GLOB", help="paper slug glob (repeatable)")
+        if name == "run":
+            p.add_argument("--scale", choices=SCALES, default="cpu")
+            p.add_argument("--seeds", type=int, default=None, help="seeds per experiment (default: the scale's)")
+            p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto")
+            p.add_argument("--rerun", action="store_true", help="ignore cached per-seed results")
+        if name in ("run", "show"):
+            p.add_argument("--results-dir", default=str(RESULTS_DIR), help="'none' (run only) writes nothing")
+        if name == "show":
+            p.add_argument("--scale", choices=SCALES, default=None)
+            p.add_argument("--hardware", default=None, help="e.g. cpu-intel-xeon-processor-2c")
+    args = parser.parse_args(argv)
+    try:
+        return args.fn(args)
+    except ClaimsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Set up the suite (idempotent): a virtual environment in .venv with the suite and its pinned dependencies,
+# and the datasets pulled with DVC from the remote named in .dvc/config (../shared/dvc-remote here).
+# The first run downloads PyTorch from PyPI (a few minutes, about 5 GB); later runs take seconds.
+set -euo pipefail
+cd "$(dirname "$0")"
+export DVC_NO_ANALYTICS=1
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $($python --version 2>&1)"
+  "$python" -m venv .venv
+fi
+
+stamp=".venv/.installed-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing the suite and its pinned dependencies (requirements.lock) into .venv"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
+
+remote=$(.venv/bin/dvc remote list | awk '{print $2}' | head -n 1)
+if [ ! -d ".dvc/$remote" ] && [ ! -d "$remote" ]; then
+  echo "setup: the DVC remote ($remote, relative to .dvc/) is missing: put the shared folder beside this" \
+       "checkout (../shared/dvc-remote), or see README 'Data' for the canonical files" >&2
+  exit 1
+fi
+echo "setup: pulling datasets with dvc (remote $remote)"
+.venv/bin/dvc pull --quiet
+echo "setup: done ($(du -sh datasets | cut -f1) of data in datasets/)"
