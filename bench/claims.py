@@ -18,7 +18,8 @@ field (:class:`ClaimsError`). The file's shape::
         paper_value: {...}
         tier: A
         test: {experiment: lenet_ssl, criteria: {flops_kept: "<= 0.2", error_increase_pp: "<= 0.3"}}
-        expect: reproduced            # or not_reproduced, with because:
+        expect: reproduced            # or not_reproduced / inconclusive with because:, or per scale:
+                                      # {cpu: inconclusive, full: reproduced}
       - id: alexnet-accuracy
         tier: C
         not_testable: needs ImageNet
@@ -108,6 +109,9 @@ class ClaimTest(_Strict):
         return dict(self.criteria) if self.criteria is not None else {self.metric: self.criterion}
 
 
+Expectation = Literal["reproduced", "not_reproduced", "inconclusive"]
+
+
 class Claim(_Strict):
     id: str
     statement: str
@@ -117,9 +121,15 @@ class Claim(_Strict):
     paper_value: Any = None
     test: ClaimTest | None = None
     not_testable: str | None = None
-    expect: Literal["reproduced", "not_reproduced"] | None = None
+    expect: Expectation | dict[str, Expectation] | None = None
     because: str | None = None
     notes: str | None = None
+
+    def expected(self, scale: str) -> str:
+        """The verdict this claim is expected to get at ``scale`` (``reproduced`` unless the file says otherwise)."""
+        if isinstance(self.expect, dict):
+            return self.expect.get(scale, "reproduced")
+        return self.expect or "reproduced"
 
     @field_validator("id")
     @classmethod
@@ -136,9 +146,15 @@ class Claim(_Strict):
         if self.test is not None and self.not_testable:
             raise ValueError("a claim has either test or not_testable, not both")
         if self.test is not None and self.expect is None:
-            raise ValueError("missing expect (reproduced or not_reproduced)")
-        if self.expect == "not_reproduced" and not self.because:
-            raise ValueError("expect: not_reproduced needs because: with the reason")
+            raise ValueError("missing expect (reproduced, not_reproduced or inconclusive; or one per scale)")
+        values = self.expect.values() if isinstance(self.expect, dict) else [self.expect]
+        if isinstance(self.expect, dict):
+            unknown = [s for s in self.expect if s not in SCALES or s == "smoke"]
+            if unknown:
+                raise ValueError(f"expect for unknown or smoke scale {unknown[0]!r} (smoke verdicts are never "
+                                 f"compared; scales: cpu, full)")
+        if any(v != "reproduced" for v in values if v) and not self.because:
+            raise ValueError("an expect other than reproduced needs because: with the reason")
         return self
 
 

@@ -68,7 +68,8 @@ def bench_runner(pytestconfig: pytest.Config) -> Runner:
 
     def log(line: str) -> None:
         if reporter is not None:
-            reporter.write_line(line)
+            reporter.ensure_newline()
+            reporter.write(line + "\n", flush=True)
 
     try:
         runner = Runner(pytestconfig.getoption("scale"), pytestconfig.getoption("device"),

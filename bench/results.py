@@ -41,7 +41,8 @@ def _experiments_record(runner: Runner, slug: str, results: list[ClaimResult]) -
         cfg, _ = paper.scale_config(exp, runner.scale)
         out[exp] = {"function": paper.spec.experiments[exp].function or exp, "config": dataclasses.asdict(cfg),
                     "runs": [{"seed": s.seed, "metrics": s.metrics, "error": s.error, "wall_s": round(s.wall_s, 2),
-                              "cached": s.cached} for s in r.runs]}
+                              "cached": s.cached, "measured_at": s.measured_at, "commit": s.commit}
+                             for s in r.runs]}
     return out
 
 

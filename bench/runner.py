@@ -46,6 +46,8 @@ class SeedRun:
     wall_s: float = 0.0
     cached: bool = False
     datasets: dict = field(default_factory=dict)
+    measured_at: str = ""  # when the metrics were measured (a cached run keeps its original date and commit)
+    commit: str | None = None
 
 
 @dataclass
@@ -83,6 +85,8 @@ class ClaimResult:
         crit = "; ".join(f"{m} {c}" for m, c in self.criteria.items())
         n = len(self.runs)
         tag = " (point verdict, 1 seed)" if v.point else f" ({n} seeds)"
+        if self.scale != "smoke" and v.verdict != self.claim.expected(self.scale):
+            tag += f" [expected {self.claim.expected(self.scale)}]"
         return (f"{self.paper}::{self.claim.id}: paper {_compact(self.claim.paper_value)} | measured "
                 f"{self.measured()} | criterion {crit} | {v.verdict}{tag}" + (f": {v.reason}" if v.reason else ""))
 
@@ -90,7 +94,8 @@ class ClaimResult:
         """The JSON record of this claim in a results file."""
         c = self.claim
         out = {"statement": c.statement, "source": c.source, "tier": c.tier, "paper_setting": c.paper_setting,
-               "paper_value": c.paper_value, "expect": c.expect, "because": c.because}
+               "paper_value": c.paper_value, "expect": c.expected(self.scale) if c.test else None,
+               "because": c.because}
         if self.skipped:
             return {**out, "verdict": None, "skipped": self.skipped}
         if c.not_testable:
@@ -150,7 +155,8 @@ class Runner:
         path = self.cache_dir / paper.slug / experiment / f"{key}.json"
         if path.is_file() and not self.rerun:
             rec = json.loads(path.read_text())
-            run = SeedRun(seed, rec["metrics"], None, rec["wall_s"], True, rec.get("datasets", {}))
+            run = SeedRun(seed, rec["metrics"], None, rec["wall_s"], True, rec.get("datasets", {}),
+                          rec.get("measured_at", ""), rec.get("commit"))
             self.log(f"[{paper.slug}] {experiment} seed {seed}: cached ({rec['wall_s']:.1f} s when measured)")
         else:
             run = self._execute(paper, experiment, cfg, seed)
@@ -159,7 +165,8 @@ class Runner:
                 tmp = path.with_suffix(f".tmp{os.getpid()}")
                 tmp.write_text(json.dumps({"metrics": run.metrics, "wall_s": run.wall_s, "datasets": run.datasets,
                                            "config": dataclasses.asdict(cfg), "seed": seed,
-                                           "device": self.device.type, "measured_at": provenance.now()}))
+                                           "device": self.device.type, "measured_at": run.measured_at,
+                                           "commit": run.commit}))
                 os.replace(tmp, path)
         self._memo[key] = run
         return run
@@ -180,7 +187,9 @@ class Runner:
         wall = time.perf_counter() - start
         self.log(f"[{paper.slug}] {experiment} seed {seed}: {'failed: ' + error if error else 'done'} "
                  f"in {wall:.1f} s")
-        return SeedRun(seed, metrics, error, wall, False, data.loaded_datasets())
+        state = provenance.git_state()
+        commit = state["commit"] and state["commit"] + ("-dirty" if state["dirty"] else "")
+        return SeedRun(seed, metrics, error, wall, False, data.loaded_datasets(), provenance.now(), commit)
 
     # -- claims ------------------------------------------------------------------------------------------
 

@@ -112,6 +112,25 @@ def test_not_reproduced_needs_because(tmp_path):
     assert "claim good-claim" in msg and "because" in msg
 
 
+def test_inconclusive_expect_needs_because(tmp_path):
+    msg = reject(tmp_path, lambda s: s["claims"][0].update(expect="inconclusive"))
+    assert "claim good-claim" in msg and "because" in msg
+
+
+def test_expect_per_scale(tmp_path):
+    spec = yaml.safe_load(yaml.safe_dump(VALID))
+    spec["claims"][0].update(expect={"cpu": "not_reproduced"}, because="too short a schedule")
+    write_paper(tmp_path, spec)
+    claim = discover(root=tmp_path)[0].claim("good-claim")
+    assert claim.expected("cpu") == "not_reproduced" and claim.expected("full") == "reproduced"
+
+
+def test_expect_for_smoke_or_unknown_scale_is_rejected(tmp_path):
+    msg = reject(tmp_path, lambda s: s["claims"][0].update(expect={"smoke": "reproduced"}))
+    assert "claim good-claim: field expect" in msg or "claim good-claim: field (claim)" in msg
+    assert "smoke" in msg
+
+
 def test_unknown_field_is_rejected(tmp_path):
     msg = reject(tmp_path, lambda s: s["claims"][0].update(critera="<= 1"))
     assert "claim good-claim: field critera" in msg
