@@ -7,6 +7,8 @@ overhead benchmark (``test_overhead.py``). After the run, each evaluated paper's
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import torch
 
@@ -65,9 +67,12 @@ def bench_scale(pytestconfig: pytest.Config) -> str:
 def bench_runner(pytestconfig: pytest.Config) -> Runner:
     """The session's runner; it logs one line per stage straight to the terminal (not captured)."""
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
 
     def log(line: str) -> None:
-        if reporter is not None:
+        if reporter is None:
+            return
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
             reporter.ensure_newline()
             reporter.write(line + "\n", flush=True)
 
