@@ -261,17 +261,20 @@ def _cifar_jpeg() -> Dataset:
     md5s = {r: MANIFEST[r] for r in rels.values()}
 
     def build() -> dict:
+        from torchvision.io import decode_jpeg
+
         import datasets as hf  # the Hugging Face library; imported here because it is slow to import
 
         ds = hf.load_dataset("parquet", data_files={s: str(p) for s, p in paths.items()},
                              cache_dir=str(cache_dir() / "hf"))
-        ds = ds.cast_column("image", hf.Image())
-        ds = ds.with_format("numpy")  # decodes each JPEG once into a (32, 32, 3) uint8 array
         out = {}
         for split in rels:
-            images = np.stack(ds[split]["image"])  # (N, 32, 32, 3)
-            x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
-            out[split] = (x, torch.from_numpy(np.asarray(ds[split]["label"], dtype=np.int64)))
+            table = ds[split].with_format("arrow")[:]  # columns image {bytes, path} and label
+            jpegs = table.column("image").combine_chunks().field("bytes").to_pylist()
+            # libjpeg-turbo in batch: pixel-identical to decoding with PIL (datasets.Image), 4x faster
+            x = torch.stack(decode_jpeg([torch.frombuffer(bytearray(b), dtype=torch.uint8) for b in jpegs]))
+            y = torch.from_numpy(table.column("label").to_numpy().astype(np.int64))
+            out[split] = (x, y)  # (N, 3, 32, 32) uint8, (N,) int64
         return out
 
     return _image_dataset("cifar10", VARIANTS["cifar10-jpeg"], _cached("cifar10-jpeg", md5s, build), md5s)
