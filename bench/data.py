@@ -261,9 +261,8 @@ def _cifar_jpeg() -> Dataset:
     md5s = {r: MANIFEST[r] for r in rels.values()}
 
     def build() -> dict:
-        from torchvision.io import decode_jpeg
-
         import datasets as hf  # the Hugging Face library; imported here because it is slow to import
+        from torchvision.io import decode_jpeg
 
         ds = hf.load_dataset("parquet", data_files={s: str(p) for s, p in paths.items()},
                              cache_dir=str(cache_dir() / "hf"))
