@@ -37,19 +37,19 @@ def git_state() -> dict:
     return {"commit": commit, "dirty": bool(status) if status is not None else None}
 
 
-def code_files(slug: str) -> list[Path]:
+def code_files(paper_dir: Path) -> list[Path]:
     """The files whose content determines what a paper's experiments measure: its folder and the harness."""
-    paper = sorted((REPO_ROOT / "papers" / slug).rglob("*.py"))
+    paper = sorted(Path(paper_dir).rglob("*.py"))
     harness = sorted(p for p in (REPO_ROOT / "bench").rglob("*.py")
                      if p.name not in _NOT_MEASURING and not p.name.startswith("test_"))
     return paper + harness
 
 
-def code_hash(slug: str) -> str:
-    """sha256 (first 16 hex digits) over the paper's and the measuring harness's source files."""
+def code_hash(paper_dir: Path) -> str:
+    """sha256 (first 16 hex digits) over the paper folder's and the measuring harness's source files."""
     digest = hashlib.sha256()
-    for p in code_files(slug):
-        digest.update(str(p.relative_to(REPO_ROOT)).encode())
+    for p in code_files(paper_dir):
+        digest.update(p.name.encode() if not p.is_relative_to(REPO_ROOT) else str(p.relative_to(REPO_ROOT)).encode())
         digest.update(p.read_bytes())
     return digest.hexdigest()[:16]
 

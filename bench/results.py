@@ -52,7 +52,7 @@ def write_paper_results(runner: Runner, slug: str, root: Path = RESULTS_DIR) -> 
     paper = runner.papers[slug]
     hardware = provenance.hardware_name(runner.device)
     path = results_path(slug, runner.scale, hardware, root)
-    code = provenance.code_hash(slug)
+    code, commit = runner.code_state(paper)
     datasets = {}
     for r in results:
         for run in r.runs:
@@ -76,7 +76,9 @@ def write_paper_results(runner: Runner, slug: str, root: Path = RESULTS_DIR) -> 
         "arxiv": meta.arxiv,
         "scale": runner.scale,
         "hardware": hardware,
-        "provenance": {**provenance.git_state(), "code_hash": code, "date": provenance.now(),
+        "provenance": {"commit": commit.removesuffix("-dirty") if commit else None,
+                       "dirty": bool(commit and commit.endswith("-dirty")), "code_hash": code,
+                       "date": provenance.now(),
                        **provenance.environment(), "device": provenance.device_info(runner.device),
                        "datasets": datasets, "seeds_override": runner.seeds_override,
                        # compute time of the measurements in this file (cached runs count their original time)

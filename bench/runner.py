@@ -125,6 +125,7 @@ class Runner:
         self.cache_dir = cache_dir or default_cache_dir()
         self.log = log
         self._memo: dict[str, SeedRun] = {}
+        self._code: dict[str, tuple[str, str | None]] = {}  # slug -> (code hash, commit) when first used
         self.results: dict[str, dict[str, ClaimResult]] = {}  # slug -> claim id -> result
         self.papers: dict[str, Paper] = {}
         self.wall_s: dict[str, float] = {}
@@ -138,8 +139,20 @@ class Runner:
             return None
         return list(range(self.seeds_override or got[1]))
 
+    def code_state(self, paper: Paper) -> tuple[str, str | None]:
+        """The paper's code hash and the commit (``-dirty`` when code differed), taken once when first used.
+
+        Snapshotting matters for long runs: files edited while a run goes on must not relabel the results of
+        the code the run has already loaded.
+        """
+        if paper.slug not in self._code:
+            state = provenance.git_state()
+            commit = state["commit"] and state["commit"] + ("-dirty" if state["dirty"] else "")
+            self._code[paper.slug] = (provenance.code_hash(paper.path), commit)
+        return self._code[paper.slug]
+
     def _key(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig, seed: int) -> str:
-        fields = {"code": provenance.code_hash(paper.slug), "experiment": experiment,
+        fields = {"code": self.code_state(paper)[0], "experiment": experiment,
                   "function": paper.spec.experiments[experiment].function or experiment,
                   "config": dataclasses.asdict(cfg), "seed": seed, "device": self.device.type,
                   "torch": torch.__version__, "cifar10_variant": os.environ.get("BENCH_CIFAR10_VARIANT", "auto"),
@@ -187,9 +200,8 @@ class Runner:
         wall = time.perf_counter() - start
         self.log(f"[{paper.slug}] {experiment} seed {seed}: {'failed: ' + error if error else 'done'} "
                  f"in {wall:.1f} s")
-        state = provenance.git_state()
-        commit = state["commit"] and state["commit"] + ("-dirty" if state["dirty"] else "")
-        return SeedRun(seed, metrics, error, wall, False, data.loaded_datasets(), provenance.now(), commit)
+        return SeedRun(seed, metrics, error, wall, False, data.loaded_datasets(), provenance.now(),
+                       self.code_state(paper)[1])
 
     # -- claims ------------------------------------------------------------------------------------------
 
@@ -199,6 +211,7 @@ class Runner:
         if cached is not None:
             return cached
         self.papers[paper.slug] = paper
+        self.code_state(paper)
         result = ClaimResult(paper.slug, claim, self.scale)
         start = time.perf_counter()
         if claim.not_testable:

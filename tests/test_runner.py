@@ -114,3 +114,12 @@ def test_results_file_has_provenance_and_merges(paper, tmp_path):
     assert set(json.loads(path.read_text())["claims"]) == set(rec["claims"])
     assert load_results(tmp_path / "results", paper.slug, "cpu")[0]["paper"] == paper.slug
     assert not list(path.parent.glob(".*tmp*"))  # no temporary file left behind
+
+
+def test_code_hash_is_taken_once_per_run(paper, tmp_path):
+    runner = make_runner(tmp_path)
+    runner.evaluate(paper, paper.claim("good-claim"))
+    before = runner.code_state(paper)
+    (paper.path / "helper.py").write_text("X = 1\n")  # the code changes while the run goes on
+    assert runner.code_state(paper) == before  # results keep the hash of the code the run loaded
+    assert make_runner(tmp_path).code_state(paper)[0] != before[0]  # a new run sees the change
