@@ -130,6 +130,52 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return correct / len(x)
 
 
+def bptt_batches(ids: torch.Tensor, batch_size: int, bptt: int) -> Iterator[Batch]:
+    """Endless ``(inputs, targets)`` windows ``(B, bptt)`` over a token stream cut into ``batch_size`` rows.
+
+    As in Zaremba et al.'s PTB reader: the stream is split into ``batch_size`` contiguous rows and read left to
+    right in windows of ``bptt`` tokens, so a window continues the previous one (carry the LSTM state across).
+    """
+    rows = len(ids) // batch_size
+    if rows <= bptt:
+        raise ValueError(f"{len(ids)} tokens are too few for batch {batch_size} × bptt {bptt}")
+    data = ids[: rows * batch_size].view(batch_size, rows)  # (B, T)
+    while True:
+        for i in range(0, rows - 1 - bptt + 1, bptt):
+            yield data[:, i:i + bptt], data[:, i + 1:i + 1 + bptt]
+
+
+class LanguageModelLoss:
+    """Mean token cross-entropy of an LSTM LM, carrying its state across windows (detached: truncated BPTT)."""
+
+    def __init__(self):
+        self.state = None
+
+    def __call__(self, model: nn.Module, batch: Batch) -> torch.Tensor:
+        x, y = batch
+        if self.state is not None:
+            self.state = tuple(s.detach() for s in self.state)
+        logits, self.state = model(x, self.state)  # (B, T, V)
+        return F.cross_entropy(logits.flatten(0, 1), y.flatten())
+
+
+@torch.no_grad()
+def perplexity(model: nn.Module, ids: torch.Tensor, batch_size: int = 10, bptt: int = 35) -> float:
+    """exp(mean token cross-entropy) of a language model over a token stream, in eval mode."""
+    was_training = model.training
+    model.eval()
+    rows = len(ids) // batch_size
+    data = ids[: rows * batch_size].view(batch_size, rows)
+    state, total, count = None, 0.0, 0
+    for i in range(0, rows - 1, bptt):
+        x, y = data[:, i:min(i + bptt, rows - 1)], data[:, i + 1:min(i + 1 + bptt, rows)]
+        logits, state = model(x, state)
+        total += F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum").item()
+        count += y.numel()
+    model.train(was_training)
+    return math.exp(total / count)
+
+
 def caffe_inv_lr(gamma: float = 1e-4, power: float = 0.75) -> Callable[[int], float]:
     """Caffe's ``inv`` learning-rate policy as a LambdaLR factor: ``(1 + gamma·iter)^(−power)``."""
     return lambda it: (1.0 + gamma * it) ** (-power)

@@ -3,8 +3,18 @@
 import pytest
 import torch
 
-from bench.models import LeNet5
-from bench.train import accuracy, random_crop_flip, seed_everything, shuffled_batches, steps_for, train
+from bench.models import LeNet5, LSTMLanguageModel
+from bench.train import (
+    LanguageModelLoss,
+    accuracy,
+    bptt_batches,
+    perplexity,
+    random_crop_flip,
+    seed_everything,
+    shuffled_batches,
+    steps_for,
+    train,
+)
 
 
 def _run(seed, steps=5, **hooks):
@@ -64,3 +74,21 @@ def test_accuracy_restores_train_mode():
     model = LeNet5().train()
     acc = accuracy(model, torch.rand(10, 1, 28, 28), torch.zeros(10, dtype=torch.long), batch_size=4)
     assert 0.0 <= acc <= 1.0 and model.training
+
+
+def test_lstm_lm_trains_with_carried_state():
+    seed_everything(0)
+    ids = torch.arange(8).repeat(200)  # a periodic stream: perplexity should fall towards 1
+    model = LSTMLanguageModel(8, hidden=16, layers=1)
+    before = perplexity(model, ids, batch_size=4, bptt=10)
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    train(model, bptt_batches(ids, 4, 10), steps=60, optimizer=opt, loss_fn=LanguageModelLoss())
+    after = perplexity(model, ids, batch_size=4, bptt=10)
+    assert before > 6 and after < 1.5
+
+
+def test_bptt_windows_continue_each_other():
+    ids = torch.arange(40)
+    x1, y1 = next(bptt_windows := bptt_batches(ids, 2, 5))
+    x2, _ = next(bptt_windows)
+    assert x1.shape == (2, 5) and torch.equal(y1[:, :-1], x1[:, 1:]) and torch.equal(x2[:, 0], x1[:, -1] + 1)

@@ -39,7 +39,8 @@ sparsity); ResNet-20/CIFAR-10 depth-wise SSL (full scale only).
   fine-tuning rate (0.01) were chosen on seed 1000, never a verdict seed, after the criteria were fixed
   (``CALIBRATION.md``). Every SSL network is compared with a *control*: the same baseline continued through
   the same schedule with λ = 0, so that extra training is not counted as SSL's merit.
-- The MLP uses Caffe's msra initialisation (``examples/mnist/mlp.prototxt``).
+- The MLP uses Caffe's msra initialisation (``examples/mnist/mlp.prototxt``); its baseline is trained with the
+  LeNet solver's ``inv`` schedule, not ``mlp_solver``'s steps at 10k/14k/18k iterations.
 - Filter-wise groups on conv1 and conv2, channel-wise on conv2 only (conv1's single input channel is the
   image). Shape-wise groups on conv1 and conv2. Fully connected layers are not regularized in the LeNet runs.
 - torch.optim.SGD puts the learning rate outside the momentum buffer (Caffe inside); they differ only right
