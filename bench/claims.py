@@ -158,10 +158,57 @@ class Claim(_Strict):
         return self
 
 
+class Figure(_Strict):
+    """A figure of a paper's report, drawn from its experiments' per-seed metrics (see ``bench/report.py``).
+
+    ``bars``: one group of bars per entry of ``groups``, one bar per ``series`` (a metric-name template in which
+    ``{group}`` is replaced), with per-seed points; ``paper`` adds the paper's own values per group.
+    ``scatter``: one point per seed and scale for each ``series`` (``{x: metric, y: metric}``); ``paper`` adds the
+    paper's own points as ``{label: [x, y]}``.
+    """
+
+    kind: Literal["bars", "scatter"]
+    title: str
+    experiment: str
+    series: dict[str, Any]
+    groups: list[str] | None = None
+    paper: dict[str, list[float]] = Field(default_factory=dict)
+    xlabel: str | None = None
+    ylabel: str | None = None
+    log_y: bool = False
+
+    @model_validator(mode="after")
+    def _shape(self) -> Figure:
+        if self.kind == "bars":
+            if not self.groups:
+                raise ValueError("a bars figure needs groups")
+            if not all(isinstance(v, str) and "{group}" in v for v in self.series.values()):
+                raise ValueError("a bars figure's series are metric templates containing {group}")
+            if any(len(v) != len(self.groups) for v in self.paper.values()):
+                raise ValueError("a bars figure's paper values need one number per group")
+        else:
+            if not all(isinstance(v, dict) and set(v) == {"x", "y"} for v in self.series.values()):
+                raise ValueError("a scatter figure's series are {x: metric, y: metric}")
+            if any(len(v) != 2 for v in self.paper.values()):
+                raise ValueError("a scatter figure's paper points are [x, y]")
+        return self
+
+    def metrics(self) -> list[str]:
+        """Every metric the figure reads."""
+        if self.kind == "bars":
+            return [t.format(group=g) for t in self.series.values() for g in self.groups or []]
+        return [m for v in self.series.values() for m in (v["x"], v["y"])]
+
+
+class Report(_Strict):
+    figures: list[Figure] = Field(default_factory=list)
+
+
 class ClaimsFile(_Strict):
     paper: PaperMeta
     experiments: dict[str, ExperimentSpec] = Field(default_factory=dict)
     claims: list[Claim]
+    report: Report = Field(default_factory=Report)
 
 
 def _where(file: Path, raw: dict, loc: tuple) -> str:
@@ -271,6 +318,15 @@ class Paper:
                 if metric not in declared:
                     raise ClaimsError(f"{where}: claim {c.id}: field test.metric: {metric!r} is not a metric "
                                       f"{c.test.experiment} returns ({', '.join(declared)})")
+        for i, fig in enumerate(self.spec.report.figures):
+            if fig.experiment not in self.spec.experiments:
+                raise ClaimsError(f"{where}: report figure #{i + 1}: field experiment: unknown experiment "
+                                  f"{fig.experiment!r}")
+            declared = registry.info(self.experiment_fn(fig.experiment)).metrics
+            unknown = [m for m in fig.metrics() if m not in declared]
+            if unknown:
+                raise ClaimsError(f"{where}: report figure #{i + 1}: field series: {unknown[0]!r} is not a metric "
+                                  f"{fig.experiment} returns")
 
 
 def load_paper(path: Path) -> Paper:

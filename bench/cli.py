@@ -1,9 +1,11 @@
-"""``python -m bench list | validate | run | show``: the suite from the command line.
+"""``python -m bench list | validate | run | show | report | index``: the suite from the command line.
 
 - ``list``: papers and their claims (tier, experiment, criteria, expect).
 - ``validate``: check every claims.yaml against the schema and the code; exit 1 with the first error.
 - ``run``: evaluate a paper's claims at a scale, write its results file, print the claim-vs-measured table.
 - ``show``: print the claim-vs-measured table from the committed results in ``reference_results/``.
+- ``report``: render ``reports/<slug>.html`` per paper (papermill + nbconvert), then ``reports/index.html``.
+- ``index``: write only ``reports/index.html``.
 """
 
 from __future__ import annotations
@@ -75,13 +77,40 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from bench import report
+
+    scales = [s for s in args.scales.split(",") if s]
+    unknown = [s for s in scales if s not in SCALES]
+    if unknown:
+        raise ClaimsError(f"--scales: unknown scale {unknown[0]!r} (scales: {', '.join(SCALES)})")
+    out, results_dir = Path(args.out), Path(args.results_dir)
+    for paper in _papers(args.paper):
+        print(f"[{paper.slug}] rendering the report (scales {', '.join(scales)}) ...", flush=True)
+        path = report.render_report(paper.slug, out, results_dir, scales)
+        print(f"[{paper.slug}] wrote {path}")
+    if not args.no_index:
+        print(f"wrote {report.write_index(out, results_dir, scales)}")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from bench import report
+
+    scales = [s for s in args.scales.split(",") if s]
+    print(f"wrote {report.write_index(Path(args.out), Path(args.results_dir), scales)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, fn, helptext in (("list", cmd_list, "list papers and claims"),
                                ("validate", cmd_validate, "validate every claims.yaml"),
                                ("run", cmd_run, "run a paper's claims at a scale"),
-                               ("show", cmd_show, "print results from reference_results/")):
+                               ("show", cmd_show, "print results from reference_results/"),
+                               ("report", cmd_report, "render the papers' reports and the index"),
+                               ("index", cmd_index, "write reports/index.html")):
         p = sub.add_parser(name, help=helptext)
         p.set_defaults(fn=fn)
         p.add_argument("--paper", action="append", default=[], metavar="GLOB", help="paper slug glob (repeatable)")
@@ -90,14 +119,20 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--seeds", type=int, default=None, help="seeds per experiment (default: the scale's)")
             p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto")
             p.add_argument("--rerun", action="store_true", help="ignore cached per-seed results")
-        if name in ("run", "show"):
+        if name in ("run", "show", "report", "index"):
             p.add_argument("--results-dir", default=str(RESULTS_DIR), help="'none' (run only) writes nothing")
+        if name in ("report", "index"):
+            p.add_argument("--out", default="reports", help="folder of the HTML reports (default: reports)")
+        if name in ("report", "index"):
+            p.add_argument("--scales", default="cpu,full", help="comma-separated scales shown (default cpu,full)")
+        if name == "report":
+            p.add_argument("--no-index", action="store_true", help="do not rewrite index.html")
         if name == "show":
             p.add_argument("--scale", choices=SCALES, default=None)
             p.add_argument("--hardware", default=None, help="e.g. cpu-intel-xeon-processor-2c")
     args = parser.parse_args(argv)
     try:
         return args.fn(args)
-    except ClaimsError as e:
+    except (ClaimsError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

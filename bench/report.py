@@ -1,0 +1,635 @@
+"""Claim-vs-measured reports: what the papermill template shows, its figures, the index page, and rendering.
+
+A paper's report (``reports/<slug>.html``) is ``reports/template.ipynb`` executed by papermill with the
+parameters ``slug``, ``scales`` and ``results_dir``, then exported to HTML by nbconvert (code cells hidden, no
+script loaded from the network). The index (``reports/index.html``) is written directly from the same tables.
+Both read only results files, so a missing, stale or malformed file shows as such instead of breaking the run:
+
+- ``ok``: the file parses and was measured with the paper's current code (same code hash);
+- ``stale``: it parses, but the paper's code or the measuring harness changed since (``bench.provenance``'s
+  code hash differs); its numbers are shown, marked, because they describe the code of the commit they name;
+- ``malformed``: not JSON, or a field the report needs is missing or of the wrong type; named with the field.
+
+Figures a paper wants beyond the per-claim plot are declared in its ``claims.yaml`` (``report.figures``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from . import provenance
+from .claims import PAPERS_DIR, SCALES, Figure, Paper, discover
+from .results import RESULTS_DIR
+from .verdict import Criterion
+
+REPORTS_DIR = provenance.REPO_ROOT / "reports"
+TEMPLATE = REPORTS_DIR / "template.ipynb"
+NBCONVERT_TEMPLATES = REPORTS_DIR / "nbconvert"
+SUITE = "effdl-claims"
+
+VERDICTS = ("reproduced", "not_reproduced", "inconclusive", "not_testable", "error", "skipped", "no result")
+COLORS = {"reproduced": "#1a7f37", "not_reproduced": "#cf222e", "inconclusive": "#bf8700",
+          "not_testable": "#6e7781", "error": "#8250df", "skipped": "#afb8c1", "no result": "#d0d7de"}
+STATUS_NOTE = {"ok": "", "stale": "stale", "malformed": "malformed"}
+_CSS = """
+<style>
+.effdl table {border-collapse: collapse; font-size: 13px; margin: 0.5em 0 1.5em 0}
+.effdl th, .effdl td {border: 1px solid #d0d7de; padding: 4px 8px; vertical-align: top; text-align: left !important}
+.effdl table.claims td:nth-child(1) {width: 24%} .effdl table.claims td:nth-child(2) {width: 20%}
+.effdl table.claims td:nth-child(5) {width: 20%}
+.effdl th {background: #f6f8fa; cursor: pointer; user-select: none}
+.effdl td.num {text-align: right !important; font-variant-numeric: tabular-nums}
+.effdl .badge {display: inline-block; padding: 1px 8px; border-radius: 10px; color: white; font-weight: 600;
+  white-space: nowrap; font-size: 12px}
+.effdl .warn {background: #fff8c5; border: 1px solid #d4a72c; padding: 6px 10px; margin: 6px 0}
+.effdl .bad {background: #ffebe9; border: 1px solid #cf222e; padding: 6px 10px; margin: 6px 0}
+.effdl .pre {white-space: pre-line}
+.effdl .small {color: #57606a; font-size: 12px}
+.effdl code {background: #f6f8fa; padding: 0 3px}
+</style>
+"""
+
+
+# ----------------------------------------------------------------------------------------------- result files
+
+@dataclass
+class ResultFile:
+    """One ``reference_results/<slug>/<scale>-<hardware>.json`` as the report sees it."""
+
+    path: Path
+    status: str  # ok | stale | malformed
+    problem: str = ""
+    record: dict = field(default_factory=dict)
+
+    @property
+    def scale(self) -> str:
+        return self.record.get("scale") or self.path.stem.split("-", 1)[0]
+
+    @property
+    def hardware(self) -> str:
+        return self.record.get("hardware") or self.path.stem.split("-", 1)[-1]
+
+    @property
+    def label(self) -> str:
+        return f"{self.scale} · {self.hardware}"
+
+    @property
+    def provenance(self) -> dict:
+        return self.record.get("provenance") or {}
+
+
+def _problem(rec: object, slug: str) -> str:
+    """The first reason ``rec`` cannot be read as a results file of ``slug``, or ''."""
+    if not isinstance(rec, dict):
+        return "the file is not a JSON object"
+    for key, kind in (("paper", str), ("scale", str), ("hardware", str), ("provenance", dict), ("claims", dict)):
+        if not isinstance(rec.get(key), kind):
+            return f"field {key}: missing or not a {kind.__name__}"
+    if rec["paper"] != slug:
+        return f"field paper: {rec['paper']!r}, but the file is in {slug}/"
+    if rec["scale"] not in SCALES:
+        return f"field scale: unknown scale {rec['scale']!r}"
+    for key in ("code_hash", "commit", "date"):
+        if key not in rec["provenance"]:
+            return f"field provenance.{key}: missing"
+    for cid, c in rec["claims"].items():
+        if not isinstance(c, dict) or not isinstance(c.get("verdict", ""), (str, type(None))):
+            return f"claim {cid}: not an object with a verdict"
+        for m, s in (c.get("metrics") or {}).items():
+            ok = isinstance(s, dict) and all(isinstance(s.get(k), (int, float)) for k in ("mean",)) \
+                and isinstance(s.get("ci95"), list) and len(s["ci95"]) == 2 and isinstance(s.get("values"), list)
+            if not ok:
+                return f"claim {cid}: field metrics.{m}: needs mean, ci95 [lo, hi] and values"
+    return ""
+
+
+def read_results(paper: Paper, results_dir: Path = RESULTS_DIR, scales: Sequence[str] | None = None,
+                 ) -> list[ResultFile]:
+    """The paper's results files (at ``scales``, all if None), ordered by scale, each checked and classified."""
+    current = provenance.code_hash(paper.path)
+    files = []
+    for p in sorted((Path(results_dir) / paper.slug).glob("*.json")):
+        scale = p.stem.split("-", 1)[0]
+        if scales and scale not in scales:
+            continue
+        try:
+            rec = json.loads(p.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            files.append(ResultFile(p, "malformed", f"not readable as JSON ({e})"))
+            continue
+        problem = _problem(rec, paper.slug)
+        if problem:
+            files.append(ResultFile(p, "malformed", problem, rec if isinstance(rec, dict) else {}))
+            continue
+        measured = rec["provenance"]["code_hash"]
+        if measured != current:
+            files.append(ResultFile(p, "stale", f"measured with code hash {measured}; the paper's code and the "
+                                                f"measuring harness now hash to {current}", rec))
+        else:
+            files.append(ResultFile(p, "ok", "", rec))
+    order = {s: i for i, s in enumerate(SCALES)}
+    return sorted(files, key=lambda f: (order.get(f.scale, 9), f.hardware))
+
+
+def missing_scales(files: list[ResultFile], scales: Sequence[str]) -> list[str]:
+    """The asked-for scales with no readable results file."""
+    have = {f.scale for f in files if f.status != "malformed"}
+    return [s for s in scales if s not in have]
+
+
+def readable(files: list[ResultFile]) -> list[ResultFile]:
+    return [f for f in files if f.status != "malformed"]
+
+
+# ------------------------------------------------------------------------------------------------- formatting
+
+def fmt_num(x: float) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return str(x)
+    return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
+
+
+def fmt_value(v: object) -> str:
+    """A paper value (number, string, nested mapping) as compact text."""
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {fmt_value(x)}" if not isinstance(x, dict) else f"{k}: ({fmt_value(x)})"
+                         for k, x in v.items())
+    if isinstance(v, list):
+        return "[" + ", ".join(fmt_value(x) for x in v) + "]"
+    if isinstance(v, float):
+        return fmt_num(v)
+    return "—" if v is None else str(v)
+
+
+def fmt_metric(name: str, s: dict) -> str:
+    lo, hi = s["ci95"]
+    interval = "" if s.get("point") or len(s["values"]) < 2 else f" [{fmt_num(lo)}, {fmt_num(hi)}]"
+    return f"{name} = {fmt_num(s['mean'])}{interval}"
+
+
+def verdict_of(c: dict) -> str:
+    v = c.get("verdict")
+    if v in VERDICTS:
+        return v
+    return "skipped" if c.get("skipped") else (v or "no result")
+
+
+def badge(verdict: str, extra: str = "") -> str:
+    color = COLORS.get(verdict, "#57606a")
+    text = verdict.replace("_", " ") + (f" {extra}" if extra else "")
+    return f'<span class="badge" style="background:{color}">{html.escape(text)}</span>'
+
+
+# ------------------------------------------------------------------------------------------------------ tables
+
+def claim_table(paper: Paper, files: list[ResultFile]) -> pd.DataFrame:
+    """One row per claim and readable results file (a claim with none gets one ``no result`` row)."""
+    rows = []
+    for claim in paper.spec.claims:
+        criteria = claim.test.all_criteria if claim.test else {}
+        base = {"claim": claim.id, "statement": claim.statement, "source": claim.source, "tier": claim.tier,
+                "paper_value": fmt_value(claim.paper_value),
+                "criterion": "\n".join(f"{m} {c}" for m, c in criteria.items())}
+        found = False
+        for f in readable(files):
+            c = f.record["claims"].get(claim.id)
+            if c is None:
+                continue
+            found = True
+            metrics = c.get("metrics") or {}
+            verdict = verdict_of(c)
+            rows.append({**base, "measured": "\n".join(fmt_metric(m, s) for m, s in metrics.items()),
+                         "seeds": len(c.get("seeds") or []), "verdict": verdict,
+                         "expect": claim.expected(f.scale) if claim.test else "not_testable",
+                         "detail": c.get("reason") or c.get("skipped") or "",
+                         "seeds_needed": c.get("seeds_needed"), "point": bool(c.get("point_verdict")),
+                         "scale": f.scale, "hardware": f.hardware,
+                         "commit": (c.get("commit") or f.provenance.get("commit") or "")[:10],
+                         "date": str(c.get("measured_at") or f.provenance.get("date", ""))[:10],
+                         "status": f.status, "file": f.path.name})
+        if not found:
+            rows.append({**base, "measured": "", "seeds": 0,
+                         "verdict": "not_testable" if claim.not_testable else "no result",
+                         "expect": "", "detail": claim.not_testable or "no results file has this claim",
+                         "seeds_needed": None, "point": False, "scale": "", "hardware": "", "commit": "",
+                         "date": "", "status": "", "file": ""})
+    return pd.DataFrame(rows)
+
+
+def seed_values(paper: Paper, files: list[ResultFile]) -> pd.DataFrame:
+    """Long table of every per-seed value of every tested claim's metrics, with its summary and criterion."""
+    rows = []
+    for claim in paper.spec.claims:
+        if not claim.test:
+            continue
+        for f in readable(files):
+            c = f.record["claims"].get(claim.id) or {}
+            for metric, s in (c.get("metrics") or {}).items():
+                crit = claim.test.all_criteria.get(metric)
+                for seed, value in zip(c.get("seeds") or range(len(s["values"])), s["values"], strict=False):
+                    rows.append({"claim": claim.id, "metric": metric, "scale": f.scale, "hardware": f.hardware,
+                                 "run": f.label, "seed": seed, "value": value, "mean": s["mean"],
+                                 "lo": s["ci95"][0], "hi": s["ci95"][1], "criterion": crit or "",
+                                 "verdict": verdict_of(c), "status": f.status})
+    return pd.DataFrame(rows, columns=["claim", "metric", "scale", "hardware", "run", "seed", "value", "mean",
+                                       "lo", "hi", "criterion", "verdict", "status"])
+
+
+def _cell(text: str) -> str:
+    return html.escape(str(text)).replace("\n", "<br>")
+
+
+def claim_table_html(df: pd.DataFrame) -> str:
+    """The claim-vs-measured table of a paper's report as HTML, with verdict badges."""
+    head = ["claim", "paper value", "measured: mean [95% CI]", "criterion", "verdict", "run"]
+    out = [_CSS, '<div class="effdl"><table class="claims"><thead><tr>',
+           "".join(f"<th>{h}</th>" for h in head), "</tr></thead><tbody>"]
+    for r in df.itertuples():
+        needed = r.seeds_needed if r.seeds_needed == r.seeds_needed else None  # NaN when absent
+        extra = f"(~{int(needed)} seeds)" if r.verdict == "inconclusive" and needed else ""
+        verdict = badge(r.verdict, extra) + (" <span class='small'>point</span>" if r.point else "")
+        if r.status == "stale":
+            verdict += " <span class='small'>⚠ stale</span>"
+        detail = f"<div class='small'>{_cell(r.detail)}</div>" if r.detail and r.verdict != "reproduced" else ""
+        expect = "" if not r.expect or r.scale == "smoke" else \
+            f"<div class='small'>expected: {_cell(r.expect.replace('_', ' '))}</div>"
+        seeds = f"<div class='small'>{r.seeds} seeds</div>" if r.seeds else ""
+        run = (f"<b>{_cell(r.scale)}</b><div class='small'>{_cell(r.hardware)}<br><code>{_cell(r.commit)}</code>"
+               f"<br>{_cell(r.date)}</div>") if r.scale else ""
+        out.append(
+            f"<tr id='{html.escape(r.claim)}'><td><code>{_cell(r.claim)}</code><div class='small'>"
+            f"{_cell(r.statement)}</div><div class='small'><i>{_cell(r.source)}</i></div></td>"
+            f"<td class='small'>{_cell(r.paper_value)}</td><td class='pre'>{_cell(r.measured)}{seeds}</td>"
+            f"<td class='pre'>{_cell(r.criterion)}</td><td>{verdict}{expect}{detail}</td><td>{run}</td></tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def status_html(files: list[ResultFile], scales: Sequence[str]) -> str:
+    """Warnings for malformed and stale files and for asked-for scales with no results; '' if none."""
+    parts = []
+    for f in files:
+        if f.status == "malformed":
+            parts.append(f"<div class='bad'><b>Malformed results file</b> <code>{_cell(f.path.name)}</code>: "
+                         f"{_cell(f.problem)}. Its claims are left out of this report.</div>")
+        elif f.status == "stale":
+            parts.append(f"<div class='warn'><b>Stale results</b> <code>{_cell(f.path.name)}</code>: "
+                         f"{_cell(f.problem)}. The numbers describe the code of the commit they name "
+                         f"({_cell(f.provenance.get('commit', '')[:10])}); re-run to refresh them.</div>")
+    for s in missing_scales(files, scales):
+        parts.append(f"<div class='warn'><b>No results at scale <code>{s}</code></b>: run "
+                     f"<code>python -m bench run --scale {s}</code> (or <code>dvc repro</code>).</div>")
+    return _CSS + "<div class='effdl'>" + "".join(parts) + "</div>" if parts else ""
+
+
+def header_html(paper: Paper, files: list[ResultFile], scales: Sequence[str]) -> str:
+    """Title, authors, venue and links of the paper; which results files the report shows."""
+    m = paper.spec.paper
+    links = [(name, url) for name, url in (("paper", m.url), ("code", m.code)) if url]
+    if m.arxiv:
+        links.insert(0, ("arXiv", f"https://arxiv.org/abs/{m.arxiv}"))
+    link_html = " · ".join(f"<a href='{html.escape(u)}'>{n}</a>" for n, u in links)
+    shown = ", ".join(f"<code>{_cell(f.path.name)}</code> ({f.status})" for f in files) or "none"
+    return (f"{_CSS}<div class='effdl'><h1>{_cell(m.title)}</h1><p>{_cell(', '.join(m.authors))}. "
+            f"<i>{_cell(m.venue)}</i>. {link_html}</p><p class='small'>Paper folder <code>papers/{paper.slug}/"
+            f"</code>; {len(paper.spec.claims)} claims; scales shown: {', '.join(scales)}; results files: {shown}."
+            f" Report generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by {SUITE}.</p></div>")
+
+
+def citations_html(lines: list[str]) -> str:
+    if not lines:
+        return f"{_CSS}<div class='effdl'><p><i>No claim is reproduced at these scales.</i></p></div>"
+    return (f"{_CSS}<div class='effdl'><ul>" + "".join(f"<li><code>{_cell(x)}</code></li>" for x in lines)
+            + "</ul></div>")
+
+
+def notes_html(paper: Paper) -> str:
+    """The paper module's docstring (its deviations and assumptions), preformatted."""
+    import importlib
+
+    if paper.path.resolve().parent == PAPERS_DIR:
+        doc = importlib.import_module(f"papers.{paper.slug}").__doc__ or ""
+    else:
+        doc = ""
+    text = doc.strip() or "(the paper's __init__.py has no docstring)"
+    return f"{_CSS}<div class='effdl'><pre style='white-space: pre-wrap'>{html.escape(text)}</pre></div>"
+
+
+def provenance_table(files: list[ResultFile]) -> pd.DataFrame:
+    rows = []
+    for f in readable(files):
+        p = f.provenance
+        dev = p.get("device") or {}
+        data = "; ".join(d.get("variant", k) for k, d in (p.get("datasets") or {}).items())
+        rows.append({"file": f.path.name, "status": f.status, "scale": f.scale, "hardware": f.hardware,
+                     "device": dev.get("name") or dev.get("cpu_model") or "",
+                     "commit": (p.get("commit") or "")[:10] + (" (dirty)" if p.get("dirty") else ""),
+                     "code hash": p.get("code_hash"), "date": str(p.get("date", ""))[:19],
+                     "torch": p.get("torch"), "datasets": data,
+                     "measurement (s)": round(p.get("wall_time_s") or 0.0)})
+    return pd.DataFrame(rows)
+
+
+def citations(paper: Paper, files: list[ResultFile]) -> list[str]:
+    """One citable line per reproduced claim per readable results file."""
+    meta = paper.spec.paper
+    lines = []
+    for f in readable(files):
+        if f.scale == "smoke":
+            continue  # smoke runs prove a path; they are never cited
+        for cid, c in f.record["claims"].items():
+            if c.get("verdict") != "reproduced":
+                continue
+            values = "; ".join(
+                f"{m} = {fmt_num(s['mean'])} (95% CI {fmt_num(s['ci95'][0])} to {fmt_num(s['ci95'][1])}, "
+                f"{len(s['values'])} seeds)" for m, s in (c.get("metrics") or {}).items())
+            commit = (c.get("commit") or f.provenance.get("commit") or "")[:10]
+            date = str(c.get("measured_at") or f.provenance.get("date", ""))[:10]
+            stale = " [stale: code changed since]" if f.status == "stale" else ""
+            lines.append(f"{', '.join(meta.authors[:1])} et al., \"{meta.title}\" ({meta.venue}), claim {cid}: "
+                         f"{values}; reproduced by {SUITE} at scale {f.scale} on {f.hardware}, commit {commit}, "
+                         f"{date} (reference_results/{paper.slug}/{f.path.name}){stale}")
+    return lines
+
+
+# ----------------------------------------------------------------------------------------------------- figures
+
+def _threshold_lines(ax, criterion: str) -> None:
+    try:
+        c = Criterion.parse(criterion)
+    except ValueError:
+        return
+    for bound in (c.lo, c.hi):
+        if math.isfinite(bound):
+            ax.axhline(bound, color="#cf222e", ls="--", lw=1.2, label=f"criterion {criterion}")
+
+
+def plot_claims(values: pd.DataFrame):
+    """Per claim and metric: per-seed points and the mean with its 95% interval, per run, against the criterion."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    if values.empty:
+        return None
+    panels = list(values.groupby(["claim", "metric"], sort=False))
+    ncol = min(3, len(panels))
+    nrow = math.ceil(len(panels) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol, 3.3 * nrow), squeeze=False)
+    runs = list(dict.fromkeys(values["run"]))
+    for ax, ((claim, metric), d) in zip(axes.flat, panels, strict=False):
+        sns.stripplot(data=d, x="run", y="value", order=[r for r in runs if r in set(d["run"])], ax=ax,
+                      color="#57606a", size=5, jitter=0.08, alpha=0.8)
+        order = [r for r in runs if r in set(d["run"])]
+        for i, run in enumerate(order):
+            s = d[d["run"] == run].iloc[0]
+            color = COLORS.get(s["verdict"], "black")
+            ax.errorbar(i + 0.25, s["mean"], yerr=[[s["mean"] - s["lo"]], [s["hi"] - s["mean"]]], fmt="D",
+                        color=color, capsize=4, ms=6)
+        _threshold_lines(ax, d["criterion"].iloc[0])
+        ax.set_title(f"{claim}\n{metric}", fontsize=9)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.tick_params(axis="x", labelsize=7)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle("Per-seed values (grey), mean and 95% interval (diamond, colored by verdict), criterion (red)",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def figure_frame(spec: Figure, files: list[ResultFile]) -> pd.DataFrame:
+    """The per-seed data a declared figure draws, from the results files' ``experiments`` sections."""
+    rows = []
+    for f in readable(files):
+        runs = ((f.record.get("experiments") or {}).get(spec.experiment) or {}).get("runs") or []
+        for run in runs:
+            m = run.get("metrics") or {}
+            if spec.kind == "bars":
+                for name, template in spec.series.items():
+                    for g in spec.groups:
+                        v = m.get(template.format(group=g))
+                        if v is not None:
+                            rows.append({"run": f.label, "series": name, "group": g, "seed": run.get("seed"),
+                                         "value": v})
+            else:
+                for name, xy in spec.series.items():
+                    if m.get(xy["x"]) is not None and m.get(xy["y"]) is not None:
+                        rows.append({"run": f.label, "series": name, "seed": run.get("seed"), "x": m[xy["x"]],
+                                     "y": m[xy["y"]]})
+    return pd.DataFrame(rows)
+
+
+def plot_figure(spec: Figure, files: list[ResultFile]):
+    """Draw a figure declared in ``claims.yaml``; None when no results file has its experiment."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    data = figure_frame(spec, files)
+    if data.empty:
+        return None
+    runs = list(dict.fromkeys(data["run"]))
+    if spec.kind == "bars":
+        fig, axes = plt.subplots(1, len(runs), figsize=(8.5 * len(runs), 4), squeeze=False)
+        paper = pd.DataFrame([{"series": k, "group": g, "value": v} for k, vals in spec.paper.items()
+                              for g, v in zip(spec.groups, vals, strict=True)])
+        hue_order = list(spec.series) + list(spec.paper)
+        for ax, run in zip(axes.flat, runs, strict=True):
+            d = pd.concat([data[data["run"] == run], paper], ignore_index=True)
+            sns.barplot(data=d, x="group", y="value", hue="series", hue_order=hue_order, order=spec.groups,
+                        errorbar=None, ax=ax, palette="deep", alpha=0.85)
+            sns.stripplot(data=d[d["series"].isin(spec.series)], x="group", y="value", hue="series",
+                          hue_order=hue_order, order=spec.groups, dodge=True, ax=ax, color="black", size=2.5,
+                          legend=False)
+            ax.axhline(1.0, color="grey", lw=0.8)
+            ax.set_title(run, fontsize=9)
+            ax.set_xlabel("")
+            ax.set_ylabel(spec.ylabel or "")
+            if spec.log_y:
+                ax.set_yscale("log")
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    else:
+        fig, ax = plt.subplots(figsize=(9, 5))
+        sns.scatterplot(data=data, x="x", y="y", hue="series", style="run", ax=ax, s=60, alpha=0.85)
+        for i, (label, (x, y)) in enumerate(spec.paper.items()):
+            ax.scatter([x], [y], marker="*", s=160, color="black", zorder=5)
+            ax.annotate(label, (x, y), textcoords="offset points", xytext=(6, 4 if i % 2 else -11), fontsize=8)
+        ax.axhline(0.0, color="grey", lw=0.8)
+        ax.set_xlabel(spec.xlabel or "")
+        ax.set_ylabel(spec.ylabel or "")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.suptitle(spec.title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------------------------------------- index
+
+# In <head>: record script errors, failed resource loads and console errors on <html data-js-errors>, so a
+# headless browser's DOM dump shows them (tests/test_browser.py).
+_ERRORS_JS = """
+<script>
+(function () {
+  var root = document.documentElement;
+  function note(text) { root.dataset.jsErrors = (root.dataset.jsErrors || '') + text + ';'; }
+  window.addEventListener('error', function (e) {
+    note(e.message || ('failed to load ' + ((e.target && (e.target.src || e.target.href)) || 'a resource')));
+  }, true);
+  var consoleError = console.error;
+  console.error = function () {
+    note(Array.prototype.join.call(arguments, ' '));
+    consoleError.apply(console, arguments);
+  };
+})();
+</script>
+"""
+
+_SORT_JS = """
+<script>
+document.querySelectorAll('table.sortable').forEach(function (table) {
+  table.querySelectorAll('th').forEach(function (th, col) {
+    th.title = 'sort by this column';
+    th.addEventListener('click', function () {
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      var dir = th.dataset.dir === 'asc' ? -1 : 1;
+      th.dataset.dir = dir === 1 ? 'asc' : 'desc';
+      rows.sort(function (a, b) {
+        var x = a.cells[col].dataset.key || a.cells[col].textContent;
+        var y = b.cells[col].dataset.key || b.cells[col].textContent;
+        return dir * x.localeCompare(y, undefined, {numeric: true});
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+});
+document.body.dataset.ready = 'yes';
+</script>
+"""
+
+
+def index_rows(papers: list[Paper], results_dir: Path = RESULTS_DIR, scales: Sequence[str] | None = None,
+               ) -> pd.DataFrame:
+    """Every claim of every paper, one row per readable results file it appears in (or one ``no result`` row)."""
+    frames = []
+    for paper in papers:
+        files = read_results(paper, results_dir, scales)
+        df = claim_table(paper, files)
+        df.insert(0, "paper", paper.slug)
+        df.insert(1, "title", paper.spec.paper.title)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def verdict_counts(rows: pd.DataFrame) -> pd.DataFrame:
+    """Claims per verdict at each scale (a claim with no results counts under ``no result``)."""
+    if rows.empty:
+        return pd.DataFrame()
+    scale = rows["scale"].replace("", "(none)")
+    counts = pd.crosstab(scale, rows["verdict"]).reindex(columns=[v for v in VERDICTS if v in set(rows["verdict"])])
+    order = [s for s in (*SCALES, "(none)") if s in counts.index]
+    return counts.reindex(order)
+
+
+def index_html(papers: list[Paper], results_dir: Path = RESULTS_DIR, reports: set[str] | None = None,
+               scales: Sequence[str] = ("cpu", "full")) -> str:
+    """The index page: counts per scale and verdict, then every claim grouped by paper, with badges and links."""
+    rows = index_rows(papers, results_dir, scales)
+    counts = verdict_counts(rows)
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>", _ERRORS_JS,
+           f"<title>{SUITE}: claims and verdicts</title>", _CSS,
+           "<style>body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#1f2328}"
+           "h1{font-size:22px}h2{font-size:17px;margin-top:28px}</style></head>",
+           f"<body data-scales='{','.join(scales)}'><div class='effdl'>",
+           f"<h1>{SUITE}: which headline numbers of efficient-deep-learning papers hold</h1>",
+           f"<p class='small'>{len(papers)} paper(s), {sum(len(p.spec.claims) for p in papers)} claims. Generated "
+           f"{now} from the results files at scales {', '.join(scales)}. Verdicts are decided on the 95% "
+           f"Student-t interval over seeds against criteria fixed before the results were seen; click a column "
+           f"header to sort.</p>",
+           "<h2>Verdicts per scale</h2>"]
+    if counts.empty:
+        out.append("<p>No claims.</p>")
+    else:
+        out.append("<table id='counts'><thead><tr><th>scale</th>" +
+                   "".join(f"<th>{badge(v)}</th>" for v in counts.columns) + "<th>total</th></tr></thead><tbody>")
+        for scale, r in counts.iterrows():
+            out.append(f"<tr><td><code>{scale}</code></td>" + "".join(f"<td class='num'>{int(n)}</td>" for n in r)
+                       + f"<td class='num'>{int(r.sum())}</td></tr>")
+        out.append("</tbody></table>")
+    out.append("<h2>Every claim</h2><table id='claims' class='sortable'><thead><tr>" + "".join(
+        f"<th>{h}</th>" for h in ("paper", "claim", "scale", "hardware", "verdict", "expected",
+                                  "measured (mean [95% CI])", "paper value", "commit")) + "</tr></thead><tbody>")
+    for r in rows.itertuples():
+        link = f"{r.paper}.html" if reports is None or r.paper in reports else None
+        paper_cell = f"<a href='{link}'>{r.paper}</a>" if link else r.paper
+        claim_cell = f"<a href='{link}#{r.claim}'><code>{_cell(r.claim)}</code></a>" if link else \
+            f"<code>{_cell(r.claim)}</code>"
+        stale = " <span class='small'>⚠ stale</span>" if r.status == "stale" else ""
+        rank = VERDICTS.index(r.verdict) if r.verdict in VERDICTS else 9
+        out.append(f"<tr class='claim-row' data-claim='{html.escape(r.paper)}/{html.escape(r.claim)}'>"
+                   f"<td>{paper_cell}</td><td>{claim_cell}</td><td>{_cell(r.scale)}</td>"
+                   f"<td>{_cell(r.hardware)}</td><td data-key='{rank}'>{badge(r.verdict)}{stale}</td>"
+                   f"<td>{'—' if r.scale == 'smoke' else _cell(r.expect.replace('_', ' '))}</td>"
+                   f"<td class='pre'>{_cell(r.measured)}</td>"
+                   f"<td class='small'>{_cell(r.paper_value)}</td><td><code>{_cell(r.commit)}</code></td></tr>")
+    out.append("</tbody></table>")
+    out.append("<h2>Papers</h2><ul>")
+    for p in papers:
+        m = p.spec.paper
+        link = f"<a href='{p.slug}.html'>report</a>" if reports is None or p.slug in reports else "no report yet"
+        out.append(f"<li><code>{p.slug}</code>: {html.escape(m.title)} ({html.escape(m.venue)}): {link}</li>")
+    out.append("</ul></div>" + _SORT_JS + "</body></html>")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------------- rendering
+
+def render_report(slug: str, out_dir: Path = REPORTS_DIR, results_dir: Path = RESULTS_DIR,
+                  scales: Sequence[str] = ("cpu", "full"), template: Path = TEMPLATE) -> Path:
+    """Execute the template for one paper with papermill and export it to ``<out_dir>/<slug>.html``.
+
+    The executed notebook is kept next to it as ``<slug>.ipynb`` (ignored by git). Raises papermill's
+    ``PapermillExecutionError`` when a cell fails, so a broken report fails its pipeline stage and CI.
+    """
+    import nbformat
+    import papermill as pm
+    from nbconvert import HTMLExporter
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    executed = out_dir / f"{slug}.ipynb"
+    pm.execute_notebook(str(template), str(executed), parameters={
+        "slug": slug, "scales": ",".join(scales), "results_dir": str(Path(results_dir).resolve())},
+        kernel_name="python3", progress_bar=False, cwd=str(provenance.REPO_ROOT))
+    nb = nbformat.read(executed, as_version=4)
+    exporter = HTMLExporter(template_name="offline", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": f"{slug}: claims vs measured"}})
+    target = out_dir / f"{slug}.html"
+    tmp = target.with_suffix(".html.tmp")
+    tmp.write_text(body)
+    tmp.replace(target)
+    return target
+
+
+def write_index(out_dir: Path = REPORTS_DIR, results_dir: Path = RESULTS_DIR,
+                scales: Sequence[str] = ("cpu", "full")) -> Path:
+    """Write ``<out_dir>/index.html`` for every paper, linking the reports present in ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    papers = discover()
+    reports = {p.stem for p in out_dir.glob("*.html") if p.stem != "index"}
+    target = out_dir / "index.html"
+    tmp = target.with_suffix(".html.tmp")
+    tmp.write_text(index_html(papers, results_dir, reports, scales))
+    tmp.replace(target)
+    return target

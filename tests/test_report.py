@@ -1,0 +1,126 @@
+"""Reports: result files classified (ok, stale, malformed, missing), tables, citations, index, the DVC pipeline."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from bench import provenance, report
+from bench.claims import ClaimsError, discover
+from bench.results import write_paper_results
+from tests.test_runner import make_runner, paper  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def results(paper, tmp_path):  # noqa: F811
+    runner = make_runner(tmp_path)
+    runner.run_paper(paper)
+    return write_paper_results(runner, paper.slug, tmp_path / "results")
+
+
+def test_current_results_are_ok_and_tabled(paper, results, tmp_path):  # noqa: F811
+    files = report.read_results(paper, tmp_path / "results", ["cpu", "full"])
+    assert [(f.status, f.scale) for f in files] == [("ok", "cpu")]
+    assert report.missing_scales(files, ["cpu", "full"]) == ["full"]
+    table = report.claim_table(paper, files)
+    assert set(table["claim"]) == {c.id for c in paper.spec.claims}
+    row = table[table["claim"] == "ratio-claim"].iloc[0]
+    assert row["verdict"] == "reproduced" and row["seeds"] == 3 and "ratio = 2.1 [" in row["measured"]
+    assert table[table["claim"] == "gpu-only"].iloc[0]["verdict"] == "skipped"
+    html = report.claim_table_html(table)
+    assert html.count("<tr id=") == len(table) and "reproduced" in html
+    warn = report.status_html(files, ["cpu", "full"])
+    assert "No results at scale <code>full</code>" in warn and "Stale" not in warn
+
+
+def test_changed_code_marks_results_stale(paper, results, tmp_path):  # noqa: F811
+    (paper.path / "experiment.py").write_text((paper.path / "experiment.py").read_text() + "\n# edited\n")
+    (f,) = report.read_results(paper, tmp_path / "results")
+    assert f.status == "stale" and provenance.code_hash(paper.path) in f.problem
+    table = report.claim_table(paper, [f])
+    assert (table["status"] == "stale").all()  # still shown, marked
+    assert "Stale results" in report.status_html([f], ["cpu"])
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda r: "{not json", "JSON"),
+    (lambda r: {k: v for k, v in r.items() if k != "claims"}, "field claims"),
+    (lambda r: {**r, "provenance": {k: v for k, v in r["provenance"].items() if k != "code_hash"}},
+     "provenance.code_hash"),
+    (lambda r: {**r, "claims": {"ratio-claim": {**r["claims"]["ratio-claim"], "metrics": {"ratio": {"mean": 1}}}}},
+     "metrics.ratio"),
+    (lambda r: {**r, "scale": "huge"}, "field scale"),
+])
+def test_malformed_results_are_named_not_fatal(paper, results, tmp_path, mutate, field):  # noqa: F811
+    rec = json.loads(results.read_text())
+    bad = mutate(rec)
+    results.write_text(bad if isinstance(bad, str) else json.dumps(bad))
+    (f,) = report.read_results(paper, tmp_path / "results")
+    assert f.status == "malformed" and field in f.problem
+    table = report.claim_table(paper, [f])
+    assert set(table["verdict"]) <= {"no result", "not_testable"}  # its claims are left out, none crash
+    assert "Malformed results file" in report.status_html([f], ["cpu"])
+
+
+def test_citations_only_for_reproduced_non_smoke_claims(paper, results, tmp_path):  # noqa: F811
+    files = report.read_results(paper, tmp_path / "results")
+    lines = report.citations(paper, files)
+    rec = json.loads(results.read_text())
+    reproduced = [c for c, v in rec["claims"].items() if v.get("verdict") == "reproduced"]
+    assert len(lines) == len(reproduced) > 0
+    assert all("95% CI" in x and "scale cpu" in x and results.name in x for x in lines)
+    smoke = make_runner(tmp_path, scale="smoke")
+    smoke.run_paper(paper)
+    write_paper_results(smoke, paper.slug, tmp_path / "results")
+    assert len(report.citations(paper, report.read_results(paper, tmp_path / "results"))) == len(lines)
+
+
+def test_seed_values_hold_every_seed(paper, results, tmp_path):  # noqa: F811
+    values = report.seed_values(paper, report.read_results(paper, tmp_path / "results"))
+    ratio = values[(values["claim"] == "ratio-claim") & (values["metric"] == "ratio")]
+    assert sorted(ratio["value"]) == pytest.approx([2.0, 2.1, 2.2]) and set(ratio["criterion"]) == {">= 1.5"}
+
+
+def test_index_lists_every_claim_with_counts(paper, results, tmp_path):  # noqa: F811
+    page = report.index_html([paper], tmp_path / "results", reports={paper.slug}, scales=["cpu", "full"])
+    rows = re.findall(r"<tr class='claim-row' data-claim='([^']+)'", page)
+    assert sorted(rows) == sorted(f"{paper.slug}/{c.id}" for c in paper.spec.claims)
+    counts = report.verdict_counts(report.index_rows([paper], tmp_path / "results"))
+    assert counts.loc["cpu"].sum() == len(paper.spec.claims)
+    assert "http" not in page.split("<body>")[0]  # nothing loaded from the network
+
+
+def test_figure_specs_are_checked(tmp_path):
+    from bench.claims import Figure
+
+    with pytest.raises(ValueError, match="needs groups"):
+        Figure(kind="bars", title="t", experiment="e", series={"a": "m_{group}"})
+    with pytest.raises(ValueError, match=r"\{x: metric, y: metric\}"):
+        Figure(kind="scatter", title="t", experiment="e", series={"a": "m"})
+    fig = Figure(kind="bars", title="t", experiment="e", series={"a": "m_{group}"}, groups=["1", "2"])
+    assert fig.metrics() == ["m_1", "m_2"]
+
+
+def test_figure_with_unknown_metric_is_rejected(paper):  # noqa: F811
+    spec = yaml.safe_load(paper.claims_path.read_text())
+    spec["report"] = {"figures": [{"kind": "scatter", "title": "t", "experiment": "toy",
+                                   "series": {"s": {"x": "ratio", "y": "nope"}}}]}
+    paper.claims_path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ClaimsError, match="report figure #1: field series: 'nope'"):
+        discover(root=paper.path.parent)
+
+
+def test_pipeline_covers_every_paper_and_the_measuring_code():
+    dvc = yaml.safe_load((provenance.REPO_ROOT / "dvc.yaml").read_text())
+    slugs = {p.slug for p in discover()}
+    assert set(dvc["vars"][0]["papers"]) == slugs, "add the paper to vars.papers in dvc.yaml"
+    deps = set(dvc["stages"]["results"]["do"]["deps"])
+    for p_ in discover():
+        needed = {str(p.relative_to(provenance.REPO_ROOT)) for p in provenance.code_files(p_.path)
+                  if not p.is_relative_to(p_.path)}
+        assert needed | {"bench/verdict.py", "bench/claims.py", "bench/results.py"} <= deps
+    index_deps = set(dvc["stages"]["index"]["deps"])
+    assert {f"reports/{s}.html" for s in slugs} <= index_deps, "add reports/<slug>.html to the index's deps"
