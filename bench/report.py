@@ -38,7 +38,6 @@ SUITE = "effdl-claims"
 VERDICTS = ("reproduced", "not_reproduced", "inconclusive", "not_testable", "error", "skipped", "no result")
 COLORS = {"reproduced": "#1a7f37", "not_reproduced": "#cf222e", "inconclusive": "#bf8700",
           "not_testable": "#6e7781", "error": "#8250df", "skipped": "#afb8c1", "no result": "#d0d7de"}
-STATUS_NOTE = {"ok": "", "stale": "stale", "malformed": "malformed"}
 _CSS = """
 <style>
 .effdl table {border-collapse: collapse; font-size: 13px; margin: 0.5em 0 1.5em 0}
@@ -369,7 +368,7 @@ def _threshold_lines(ax, criterion: str) -> None:
         return
     for bound in (c.lo, c.hi):
         if math.isfinite(bound):
-            ax.axhline(bound, color="#cf222e", ls="--", lw=1.2, label=f"criterion {criterion}")
+            ax.axhline(bound, color="#cf222e", ls="--", lw=1.2)
 
 
 def plot_claims(values: pd.DataFrame):
