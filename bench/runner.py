@@ -85,7 +85,7 @@ class ClaimResult:
         crit = "; ".join(f"{m} {c}" for m, c in self.criteria.items())
         n = len(self.runs)
         tag = " (point verdict, 1 seed)" if v.point else f" ({n} seeds)"
-        if self.scale != "smoke" and v.verdict != self.claim.expected(self.scale):
+        if self.scale != "smoke" and not self.claim.accepts(self.scale, v.verdict):
             tag += f" [expected {self.claim.expected(self.scale)}]"
         return (f"{self.paper}::{self.claim.id}: paper {_compact(self.claim.paper_value)} | measured "
                 f"{self.measured()} | criterion {crit} | {v.verdict}{tag}" + (f": {v.reason}" if v.reason else ""))

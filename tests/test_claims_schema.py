@@ -125,6 +125,22 @@ def test_expect_per_scale(tmp_path):
     assert claim.expected("cpu") == "not_reproduced" and claim.expected("full") == "reproduced"
 
 
+def test_expect_may_name_two_neighbouring_verdicts(tmp_path):
+    spec = yaml.safe_load(yaml.safe_dump(VALID))
+    spec["claims"][0].update(expect={"cpu": ["inconclusive", "not_reproduced"]}, because="on the bound here")
+    write_paper(tmp_path, spec)
+    claim = discover(root=tmp_path)[0].claim("good-claim")
+    assert claim.accepts("cpu", "not_reproduced") and claim.accepts("cpu", "inconclusive")
+    assert not claim.accepts("cpu", "reproduced") and claim.expected("cpu") == "inconclusive or not_reproduced"
+
+
+@pytest.mark.parametrize("expect", [["reproduced", "not_reproduced"], ["inconclusive"],
+                                    ["reproduced", "inconclusive", "not_reproduced"]])
+def test_expect_list_must_be_two_neighbours(tmp_path, expect):
+    msg = reject(tmp_path, lambda s: s["claims"][0].update(expect=expect, because="b"))
+    assert "claim good-claim" in msg and "two neighbours" in msg
+
+
 def test_expect_for_smoke_or_unknown_scale_is_rejected(tmp_path):
     msg = reject(tmp_path, lambda s: s["claims"][0].update(expect={"smoke": "reproduced"}))
     assert "claim good-claim: field expect" in msg or "claim good-claim: field (claim)" in msg
