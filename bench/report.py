@@ -33,6 +33,7 @@ from .verdict import Criterion
 REPORTS_DIR = provenance.REPO_ROOT / "reports"
 TEMPLATE = REPORTS_DIR / "template.ipynb"
 NBCONVERT_TEMPLATES = REPORTS_DIR / "nbconvert"
+EXECUTED_DIR = provenance.REPO_ROOT / ".cache" / "reports"  # executed notebooks, kept for debugging
 SUITE = "effdl-claims"
 
 VERDICTS = ("reproduced", "not_reproduced", "inconclusive", "not_testable", "error", "skipped", "no result")
@@ -596,7 +597,7 @@ def render_report(slug: str, out_dir: Path = REPORTS_DIR, results_dir: Path = RE
                   scales: Sequence[str] = ("cpu", "full"), template: Path = TEMPLATE) -> Path:
     """Execute the template for one paper with papermill and export it to ``<out_dir>/<slug>.html``.
 
-    The executed notebook is kept next to it as ``<slug>.ipynb`` (ignored by git). Raises papermill's
+    The executed notebook is kept in ``.cache/reports/<slug>.ipynb`` (not committed). Raises papermill's
     ``PapermillExecutionError`` when a cell fails, so a broken report fails its pipeline stage and CI.
     """
     import nbformat
@@ -605,7 +606,8 @@ def render_report(slug: str, out_dir: Path = REPORTS_DIR, results_dir: Path = RE
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    executed = out_dir / f"{slug}.ipynb"
+    EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
+    executed = EXECUTED_DIR / f"{slug}.ipynb"
     pm.execute_notebook(str(template), str(executed), parameters={
         "slug": slug, "scales": ",".join(scales), "results_dir": str(Path(results_dir).resolve())},
         kernel_name="python3", progress_bar=False, cwd=str(provenance.REPO_ROOT))
