@@ -154,7 +154,7 @@ def readable(files: list[ResultFile]) -> list[ResultFile]:
 def fmt_num(x: float) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return str(x)
-    return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
+    return f"{x:.4g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.3e}"
 
 
 def fmt_value(v: object) -> str:
@@ -164,9 +164,7 @@ def fmt_value(v: object) -> str:
                          for k, x in v.items())
     if isinstance(v, list):
         return "[" + ", ".join(fmt_value(x) for x in v) + "]"
-    if isinstance(v, float):
-        return fmt_num(v)
-    return "—" if v is None else str(v)
+    return "—" if v is None else str(v)  # numbers exactly as the claims file gives them
 
 
 def fmt_metric(name: str, s: dict) -> str:
