@@ -15,9 +15,13 @@ Figures a paper wants beyond the per-claim plot are declared in its ``claims.yam
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import math
+import os
+import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -591,6 +595,31 @@ def index_html(papers: list[Paper], results_dir: Path = RESULTS_DIR, reports: se
 
 # --------------------------------------------------------------------------------------------------- rendering
 
+@contextlib.contextmanager
+def _kernel_of_this_interpreter(jupyter_dir: Path):
+    """A kernelspec running this very interpreter, first on JUPYTER_PATH while the report executes.
+
+    Jupyter resolves a kernel by name, and a user's own ``python3`` kernelspec would win over the suite's
+    environment; the report must import this checkout's ``bench`` with its pinned libraries.
+    """
+    name = "effdl-claims-python"
+    spec = jupyter_dir / "kernels" / name
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                 "--IPKernelApp.log_level=ERROR"],  # not the kernel's transport notices
+        "display_name": f"Python ({sys.executable})", "language": "python"}))
+    before = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(jupyter_dir), before) if p)
+    try:
+        yield name
+    finally:
+        if before is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = before
+
+
 def render_report(slug: str, out_dir: Path = REPORTS_DIR, results_dir: Path = RESULTS_DIR,
                   scales: Sequence[str] = ("cpu", "full"), template: Path = TEMPLATE) -> Path:
     """Execute the template for one paper with papermill and export it to ``<out_dir>/<slug>.html``.
@@ -606,9 +635,10 @@ def render_report(slug: str, out_dir: Path = REPORTS_DIR, results_dir: Path = RE
     out_dir.mkdir(parents=True, exist_ok=True)
     EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
     executed = EXECUTED_DIR / f"{slug}.ipynb"
-    pm.execute_notebook(str(template), str(executed), parameters={
-        "slug": slug, "scales": ",".join(scales), "results_dir": str(Path(results_dir).resolve())},
-        kernel_name="python3", progress_bar=False, cwd=str(provenance.REPO_ROOT))
+    with tempfile.TemporaryDirectory() as jupyter_dir, _kernel_of_this_interpreter(Path(jupyter_dir)) as kernel:
+        pm.execute_notebook(str(template), str(executed), parameters={
+            "slug": slug, "scales": ",".join(scales), "results_dir": str(Path(results_dir).resolve())},
+            kernel_name=kernel, progress_bar=False, cwd=str(provenance.REPO_ROOT))
     nb = nbformat.read(executed, as_version=4)
     exporter = HTMLExporter(template_name="offline", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)],
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)

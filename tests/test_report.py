@@ -124,3 +124,20 @@ def test_pipeline_covers_every_paper_and_the_measuring_code():
         assert needed | {"bench/verdict.py", "bench/claims.py", "bench/results.py"} <= deps
     index_deps = set(dvc["stages"]["index"]["deps"])
     assert {f"reports/{s}.html" for s in slugs} <= index_deps, "add reports/<slug>.html to the index's deps"
+
+
+@pytest.mark.timeout(180)
+def test_a_failing_report_cell_fails_the_render(tmp_path):
+    import nbformat
+    from papermill.exceptions import PapermillExecutionError
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('slug = ""\nscales = ""\nresults_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell('import sys\nprint(sys.executable)\nraise RuntimeError("broken")')]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    template = tmp_path / "t.ipynb"
+    nbformat.write(nb, template)
+    with pytest.raises(PapermillExecutionError, match="broken"):
+        report.render_report("ssl_wen2016", tmp_path / "out", tmp_path, ["cpu"], template=template)
+    assert not (tmp_path / "out" / "ssl_wen2016.html").exists()
