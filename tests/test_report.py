@@ -124,6 +124,7 @@ def test_pipeline_covers_every_paper_and_the_measuring_code():
         assert needed | {"bench/verdict.py", "bench/claims.py", "bench/results.py"} <= deps
     index_deps = set(dvc["stages"]["index"]["deps"])
     assert {f"reports/{s}.html" for s in slugs} <= index_deps, "add reports/<slug>.html to the index's deps"
+    assert {f"papers/{s}/claims.yaml" for s in slugs} <= index_deps, "add papers/<slug>/claims.yaml to the index's deps"
 
 
 @pytest.mark.timeout(180)
