@@ -108,7 +108,7 @@ def _problem(rec: object, slug: str) -> str:
         if not isinstance(c, dict) or not isinstance(c.get("verdict", ""), (str, type(None))):
             return f"claim {cid}: not an object with a verdict"
         for m, s in (c.get("metrics") or {}).items():
-            ok = isinstance(s, dict) and all(isinstance(s.get(k), (int, float)) for k in ("mean",)) \
+            ok = isinstance(s, dict) and isinstance(s.get("mean"), (int, float)) \
                 and isinstance(s.get("ci95"), list) and len(s["ci95"]) == 2 and isinstance(s.get("values"), list)
             if not ok:
                 return f"claim {cid}: field metrics.{m}: needs mean, ci95 [lo, hi] and values"
@@ -643,11 +643,7 @@ def render_report(slug: str, out_dir: Path = REPORTS_DIR, results_dir: Path = RE
     exporter = HTMLExporter(template_name="offline", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)],
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": f"{slug}: claims vs measured"}})
-    target = out_dir / f"{slug}.html"
-    tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(body)
-    tmp.replace(target)
-    return target
+    return _write_atomically(out_dir / f"{slug}.html", body)
 
 
 def write_index(out_dir: Path = REPORTS_DIR, results_dir: Path = RESULTS_DIR,
@@ -657,8 +653,12 @@ def write_index(out_dir: Path = REPORTS_DIR, results_dir: Path = RESULTS_DIR,
     out_dir.mkdir(parents=True, exist_ok=True)
     papers = discover()
     reports = {p.stem for p in out_dir.glob("*.html") if p.stem != "index"}
-    target = out_dir / "index.html"
-    tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(index_html(papers, results_dir, reports, scales))
+    return _write_atomically(out_dir / "index.html", index_html(papers, results_dir, reports, scales))
+
+
+def _write_atomically(target: Path, text: str) -> Path:
+    """Write beside ``target`` and rename: a reader (or a browser) never sees half a page."""
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    tmp.write_text(text)
     tmp.replace(target)
     return target

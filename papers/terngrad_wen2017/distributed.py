@@ -125,17 +125,16 @@ def _worker(fn: Callable, rank: int, world: int, init_file: str, backend: str, t
             dist.destroy_process_group()
 
 
-def _raise_if_failed(procs: list, tmp: str, running_ok: bool) -> None:
-    """Raise WorkerError if a worker exited non-zero (or has not exited, unless running_ok).
+def _raise_if_failed(procs: list, tmp: str) -> None:
+    """Raise WorkerError if a worker exited non-zero.
 
     When one worker fails, its partners usually fail right after it (their collectives lose a peer); the
     message names first the worker whose traceback was written first, the root cause, then the others.
     """
-    failed = [r for r, p in enumerate(procs) if p.exitcode not in (0, None) or (p.exitcode is None and not running_ok)]
-    if not failed:
+    if all(p.exitcode in (0, None) for p in procs):
         return
     time.sleep(0.5)  # let the partners of a failed worker fail and write their tracebacks too
-    failed = [r for r, p in enumerate(procs) if p.exitcode not in (0, None)] or failed
+    failed = [r for r, p in enumerate(procs) if p.exitcode not in (0, None)]
 
     def written_at(rank: int) -> float:
         err = Path(tmp, f"error-{rank}.txt")
@@ -175,12 +174,12 @@ def launch(fn: Callable, world_size: int, args: tuple = (), timeout_s: float = 6
         deadline = time.monotonic() + timeout_s
         try:
             while any(p.is_alive() for p in procs):
-                _raise_if_failed(procs, tmp, running_ok=True)
+                _raise_if_failed(procs, tmp)
                 if time.monotonic() > deadline:
                     alive = [r for r, p in enumerate(procs) if p.is_alive()]
                     raise WorkerError(f"workers {alive} of {world_size} did not finish within {timeout_s:.0f} s")
                 time.sleep(0.05)
-            _raise_if_failed(procs, tmp, running_ok=False)
+            _raise_if_failed(procs, tmp)
             return [pickle.loads(Path(tmp, f"result-{r}.pkl").read_bytes()) for r in range(world_size)]
         finally:
             for p in procs:

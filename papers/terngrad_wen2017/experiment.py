@@ -19,7 +19,7 @@ from bench.models import LeNet5
 from bench.registry import ExperimentConfig, experiment
 from bench.train import accuracy, caffe_inv_lr, seed_everything, shuffled_batches, train
 
-from .distributed import ExchangeConfig, launch
+from .distributed import ExchangeConfig, GradientExchange, launch
 from .method import packed_size
 
 WORKERS = (2, 4, 8)
@@ -46,8 +46,6 @@ def _shards(batches, rank: int, world: int):
 
 def lenet_worker(rank: int, world: int, cfg: LeNetTernGradConfig, exchange_cfg: ExchangeConfig, seed: int) -> dict:
     """One worker of a data-parallel LeNet run (executed in its own process by ``launch``)."""
-    from .distributed import GradientExchange
-
     ds = data.load_mnist()
     x = ds.train.x[:cfg.train_examples].float() / 256
     y = ds.train.y[:cfg.train_examples]
