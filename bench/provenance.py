@@ -19,7 +19,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Harness files that only read, judge or print results: editing them does not change what an experiment
 # measures, so they stay out of the code hash that keys the result cache.
-_NOT_MEASURING = {"__main__.py", "cli.py", "claims.py", "conftest.py", "results.py", "verdict.py", "report.py"}
+_NOT_MEASURING = {"__main__.py", "cli.py", "claims.py", "conftest.py", "provenance.py", "results.py", "verdict.py",
+                  "report.py"}
 
 
 def _git(*args: str) -> str | None:
@@ -38,10 +39,16 @@ def git_state() -> dict:
 
 
 def code_files(paper_dir: Path) -> list[Path]:
-    """The files whose content determines what a paper's experiments measure: its folder and the harness."""
+    """The files whose content determines what a paper's experiments measure: its folder and the harness.
+
+    The simulated devices of ``bench/hardware/`` count only for the papers whose code imports them, so a new
+    hardware model does not mark every other paper's results stale.
+    """
     paper = sorted(Path(paper_dir).rglob("*.py"))
-    harness = sorted(p for p in (REPO_ROOT / "bench").rglob("*.py")
+    harness = sorted(p for p in (REPO_ROOT / "bench").glob("*.py")
                      if p.name not in _NOT_MEASURING and not p.name.startswith("test_"))
+    if any("bench.hardware" in p.read_text() or "bench import hardware" in p.read_text() for p in paper):
+        harness += sorted(p for p in (REPO_ROOT / "bench" / "hardware").rglob("*.py") if not p.name.startswith("test_"))
     return paper + harness
 
 
