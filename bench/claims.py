@@ -182,27 +182,35 @@ class Figure(_Strict):
     ``{group}`` is replaced), with per-seed points; ``paper`` adds the paper's own values per group.
     ``scatter``: one point per seed and scale for each ``series`` (``{x: metric, y: metric}``); ``paper`` adds the
     paper's own points as ``{label: [x, y]}``.
+    ``lines``: like ``bars`` with numeric groups on the x axis (``{group}`` in each template), one line per
+    series through the seeds' means; ``paper`` lines may have gaps (``null``) where the paper gives no value.
     """
 
-    kind: Literal["bars", "scatter"]
+    kind: Literal["bars", "scatter", "lines"]
     title: str
     experiment: str
     series: dict[str, Any]
     groups: list[str] | None = None
-    paper: dict[str, list[float]] = Field(default_factory=dict)
+    paper: dict[str, list[float | None]] = Field(default_factory=dict)
     xlabel: str | None = None
     ylabel: str | None = None
+    log_x: bool = False
     log_y: bool = False
 
     @model_validator(mode="after")
     def _shape(self) -> Figure:
-        if self.kind == "bars":
+        if self.kind in ("bars", "lines"):
             if not self.groups:
-                raise ValueError("a bars figure needs groups")
+                raise ValueError(f"a {self.kind} figure needs groups")
             if not all(isinstance(v, str) and "{group}" in v for v in self.series.values()):
-                raise ValueError("a bars figure's series are metric templates containing {group}")
+                raise ValueError(f"a {self.kind} figure's series are metric templates containing {{group}}")
             if any(len(v) != len(self.groups) for v in self.paper.values()):
-                raise ValueError("a bars figure's paper values need one number per group")
+                raise ValueError(f"a {self.kind} figure's paper values need one number per group")
+            if self.kind == "lines":
+                try:
+                    [float(g) for g in self.groups]
+                except ValueError:
+                    raise ValueError("a lines figure's groups are numbers (its x values)") from None
         else:
             if not all(isinstance(v, dict) and set(v) == {"x", "y"} for v in self.series.values()):
                 raise ValueError("a scatter figure's series are {x: metric, y: metric}")
@@ -212,7 +220,7 @@ class Figure(_Strict):
 
     def metrics(self) -> list[str]:
         """Every metric the figure reads."""
-        if self.kind == "bars":
+        if self.kind in ("bars", "lines"):
             return [t.format(group=g) for t in self.series.values() for g in self.groups or []]
         return [m for v in self.series.values() for m in (v["x"], v["y"])]
 

@@ -415,7 +415,7 @@ def figure_frame(spec: Figure, files: list[ResultFile]) -> pd.DataFrame:
         runs = ((f.record.get("experiments") or {}).get(spec.experiment) or {}).get("runs") or []
         for run in runs:
             m = run.get("metrics") or {}
-            if spec.kind == "bars":
+            if spec.kind in ("bars", "lines"):
                 for name, template in spec.series.items():
                     for g in spec.groups:
                         v = m.get(template.format(group=g))
@@ -455,6 +455,31 @@ def plot_figure(spec: Figure, files: list[ResultFile]):
             ax.set_title(run, fontsize=9)
             ax.set_xlabel("")
             ax.set_ylabel(spec.ylabel or "")
+            if spec.log_y:
+                ax.set_yscale("log")
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    elif spec.kind == "lines":
+        fig, axes = plt.subplots(1, len(runs), figsize=(8.5 * len(runs), 4.5), squeeze=False)
+        x_of = {g: float(g) for g in spec.groups}
+        palette = dict(zip(list(spec.series) + list(spec.paper),
+                           sns.color_palette("deep", len(spec.series) + len(spec.paper)), strict=True))
+        for ax, run in zip(axes.flat, runs, strict=True):
+            d = data[data["run"] == run]
+            for name in spec.series:
+                mean = d[d["series"] == name].groupby("group")["value"].mean()
+                xs = [g for g in spec.groups if g in mean.index]
+                ax.plot([x_of[g] for g in xs], [mean[g] for g in xs], marker="o", ms=4, label=name,
+                        color=palette[name])
+            for name, vals in spec.paper.items():
+                pts = [(x_of[g], v) for g, v in zip(spec.groups, vals, strict=True) if v is not None]
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], ls="--", marker="*", ms=7, label=name,
+                        color=palette[name])
+            ax.axhline(1.0, color="grey", lw=0.8)
+            ax.set_title(run, fontsize=9)
+            ax.set_xlabel(spec.xlabel or "")
+            ax.set_ylabel(spec.ylabel or "")
+            if spec.log_x:
+                ax.set_xscale("log", base=2)
             if spec.log_y:
                 ax.set_yscale("log")
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
