@@ -65,6 +65,21 @@ def unpack(packed: torch.Tensor, numel: int) -> torch.Tensor:
     return codes.reshape(-1)[:numel].to(torch.int8) - 1
 
 
+def unpack_sum(packed: torch.Tensor, numel: int) -> torch.Tensor:
+    """The sum over rows of the values that each row of ``packed`` (workers × bytes, uint8) encodes, as int16.
+
+    Equal to ``sum(unpack(row, numel) for row in packed)``: the decoding step of the exchange, where every
+    worker sums the N payloads it gathered. The 2-bit codes (value + 1) are summed first and the N offsets
+    subtracted once.
+    """
+    if packed.dim() != 2 or packed.shape[1] != packed_size(numel):
+        raise ValueError(f"expected (workers, {packed_size(numel)}) bytes for {numel} values, "
+                         f"got {tuple(packed.shape)}")
+    shifts = torch.tensor([0, 2, 4, 6], dtype=torch.uint8, device=packed.device)
+    codes = (packed.unsqueeze(-1) >> shifts) & 3  # (workers, bytes, 4)
+    return codes.sum(0, dtype=torch.int16).reshape(-1)[:numel] - packed.shape[0]
+
+
 def ternary_gradient(grad: torch.Tensor, clip_factor: float = DEFAULT_CLIP_FACTOR,
                      generator: torch.Generator | None = None) -> torch.Tensor:
     """One worker's TernGrad estimate ``s·t`` of ``grad`` with its own scaler (no sharing), as a float tensor."""
