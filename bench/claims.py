@@ -89,6 +89,9 @@ class ClaimTest(_Strict):
     criterion: str | None = None
     criteria: dict[str, str] | None = None
     devices: list[Literal["cpu", "cuda"]] | None = None  # where the claim can be tested; default: anywhere
+    # set when the figures come from a simulated device (bench/hardware): the model, its version and inputs.
+    # Reports and `show` label such results "simulated" instead of "measured".
+    simulated: str | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> ClaimTest:

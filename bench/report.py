@@ -198,6 +198,7 @@ def claim_table(paper: Paper, files: list[ResultFile]) -> pd.DataFrame:
     for claim in paper.spec.claims:
         criteria = claim.test.all_criteria if claim.test else {}
         base = {"claim": claim.id, "statement": claim.statement, "source": claim.source, "tier": claim.tier,
+                "simulated": (claim.test.simulated or "") if claim.test else "",
                 "paper_value": fmt_value(claim.paper_value),
                 "criterion": "\n".join(f"{m} {c}" for m, c in criteria.items())}
         found = False
@@ -264,6 +265,8 @@ def claim_table_html(df: pd.DataFrame) -> str:
         expect = "" if not r.expect or r.scale == "smoke" else \
             f"<div class='small'>expected: {_cell(r.expect.replace('_', ' '))}</div>"
         seeds = f"<div class='small'>{r.seeds} seeds</div>" if r.seeds else ""
+        if r.simulated and r.measured:
+            seeds += f"<div class='small'><b>simulated</b>: {_cell(r.simulated)}</div>"
         run = (f"<b>{_cell(r.scale)}</b><div class='small'>{_cell(r.hardware)}<br><code>{_cell(r.commit)}</code>"
                f"<br>{_cell(r.date)}</div>") if r.scale else ""
         out.append(

@@ -121,8 +121,13 @@ def table_rows(record: dict) -> list[dict]:
     return rows
 
 
-def format_record(record: dict) -> str:
-    """A readable block per claim: verdict, paper value, measured mean with interval, criterion."""
+def format_record(record: dict, simulated: dict[tuple[str, str], str] | None = None) -> str:
+    """A readable block per claim: verdict, paper value, measured mean with interval, criterion.
+
+    ``simulated`` maps ``(paper, claim id)`` of the claims decided on a simulated device to the model's label:
+    their figures are printed as ``simulated:`` instead of ``measured:``.
+    """
+    simulated = simulated or {}
     prov = record["provenance"]
     commit = (prov.get("commit") or "uncommitted")[:10] + (" (dirty)" if prov.get("dirty") else "")
     lines = [f"{record['paper']} · scale {record['scale']} · {record['hardware']} · commit {commit} · "
@@ -131,7 +136,11 @@ def format_record(record: dict) -> str:
         lines.append(f"  {cid:<44} {row['verdict']:<22} expect {row['expect'] or '-'}")
         lines.append(f"      paper:     {json.dumps(c.get('paper_value'))}")
         if row["measured"]:
-            lines.append(f"      measured:  {row['measured']}  ({len(c.get('seeds', []))} seeds)")
+            model = simulated.get((record["paper"], cid))
+            kind = "simulated:" if model else "measured: "
+            lines.append(f"      {kind} {row['measured']}  ({len(c.get('seeds', []))} seeds)")
+            if model:
+                lines.append(f"      model:     {model}")
             lines.append(f"      criterion: {row['criterion']}")
         if row["detail"]:
             lines.append(f"      note:      {row['detail']}")
