@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from papers.terngrad_wen2017.distributed import ExchangeConfig, GradientExchange, WorkerError, launch
-from papers.terngrad_wen2017.method import pack, packed_size, scaler, ternarize, unpack
+from papers.terngrad_wen2017.method import pack, packed_size, scaler, ternarize, unpack, unpack_sum
 
 
 def test_scaler_is_c_sigma_or_max():
@@ -61,11 +61,22 @@ def test_codec_round_trips_any_length(n):
     assert torch.equal(unpack(packed, n), t)
 
 
+@pytest.mark.parametrize("n", [*range(10), 1001])
+@pytest.mark.parametrize("workers", [1, 3, 8])
+def test_the_sum_of_gathered_payloads_decodes_exactly(n, workers):
+    gen = torch.Generator().manual_seed(n * 31 + workers)
+    rows = [torch.randint(-1, 2, (n,), generator=gen, dtype=torch.int8) for _ in range(workers)]
+    gathered = torch.stack([pack(r) for r in rows])
+    assert torch.equal(unpack_sum(gathered, n), sum(r.to(torch.int16) for r in rows))
+
+
 def test_codec_refuses_non_ternary_values_and_wrong_lengths():
     with pytest.raises(ValueError, match="-1, 0"):
         pack(torch.tensor([0, 2], dtype=torch.int8))
     with pytest.raises(ValueError, match="cannot hold"):
         unpack(torch.zeros(2, dtype=torch.uint8), 9)
+    with pytest.raises(ValueError, match="expected"):
+        unpack_sum(torch.zeros(2, 2, dtype=torch.uint8), 9)
 
 
 # --- real processes over gloo ------------------------------------------------------------------------------
