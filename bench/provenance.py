@@ -32,9 +32,14 @@ def _git(*args: str) -> str | None:
 
 
 def git_state() -> dict:
-    """The commit and whether code differs from it (changes under reference_results/ and reports/ ignored)."""
+    """The commit and whether code differs from it.
+
+    Ignored: the outputs a ``dvc repro`` rewrites while it runs (reference_results/, reports/ and dvc.lock,
+    which DVC updates after each stage), so a later stage of the same repro is not marked dirty by an earlier one.
+    """
     commit = _git("rev-parse", "HEAD")
-    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!reference_results", ":!reports")
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!reference_results", ":!reports",
+                  ":!dvc.lock")
     return {"commit": commit, "dirty": bool(status) if status is not None else None}
 
 
