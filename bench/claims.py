@@ -199,6 +199,7 @@ class Figure(_Strict):
     ylabel: str | None = None
     log_x: bool = False
     log_y: bool = False
+    hline: float | None = 1.0  # a reference line across bars and lines figures (1 for speedups, 0 for gaps)
 
     @model_validator(mode="after")
     def _shape(self) -> Figure:

@@ -454,7 +454,8 @@ def plot_figure(spec: Figure, files: list[ResultFile]):
             sns.stripplot(data=d[d["series"].isin(spec.series)], x="group", y="value", hue="series",
                           hue_order=hue_order, order=spec.groups, dodge=True, ax=ax, color="black", size=2.5,
                           legend=False)
-            ax.axhline(1.0, color="grey", lw=0.8)
+            if spec.hline is not None:
+                ax.axhline(spec.hline, color="grey", lw=0.8)
             ax.set_title(run, fontsize=9)
             ax.set_xlabel("")
             ax.set_ylabel(spec.ylabel or "")
@@ -477,7 +478,8 @@ def plot_figure(spec: Figure, files: list[ResultFile]):
                 pts = [(x_of[g], v) for g, v in zip(spec.groups, vals, strict=True) if v is not None]
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], ls="--", marker="*", ms=7, label=name,
                         color=palette[name])
-            ax.axhline(1.0, color="grey", lw=0.8)
+            if spec.hline is not None:
+                ax.axhline(spec.hline, color="grey", lw=0.8)
             ax.set_title(run, fontsize=9)
             ax.set_xlabel(spec.xlabel or "")
             ax.set_ylabel(spec.ylabel or "")
