@@ -353,6 +353,9 @@ def citations(paper: Paper, files: list[ResultFile]) -> list[str]:
         for cid, c in f.record["claims"].items():
             if c.get("verdict") != "reproduced":
                 continue
+            claim = next((x for x in paper.spec.claims if x.id == cid), None)
+            model = claim.test.simulated if claim is not None and claim.test else None
+            how = f"reproduced in simulation ({model}) by {SUITE}" if model else f"reproduced by {SUITE}"
             values = "; ".join(
                 f"{m} = {fmt_num(s['mean'])} (95% CI {fmt_num(s['ci95'][0])} to {fmt_num(s['ci95'][1])}, "
                 f"{len(s['values'])} seeds)" for m, s in (c.get("metrics") or {}).items())
@@ -360,7 +363,7 @@ def citations(paper: Paper, files: list[ResultFile]) -> list[str]:
             date = str(c.get("measured_at") or f.provenance.get("date", ""))[:10]
             stale = " [stale: code changed since]" if f.status == "stale" else ""
             lines.append(f"{', '.join(meta.authors[:1])} et al., \"{meta.title}\" ({meta.venue}), claim {cid}: "
-                         f"{values}; reproduced by {SUITE} at scale {f.scale} on {f.hardware}, commit {commit}, "
+                         f"{values}; {how} at scale {f.scale} on {f.hardware}, commit {commit}, "
                          f"{date} (reference_results/{paper.slug}/{f.path.name}){stale}")
     return lines
 
@@ -611,7 +614,8 @@ def index_html(papers: list[Paper], results_dir: Path = RESULTS_DIR, reports: se
                    f"<td>{paper_cell}</td><td>{claim_cell}</td><td>{_cell(r.scale)}</td>"
                    f"<td>{_cell(r.hardware)}</td><td data-key='{rank}'>{badge(r.verdict)}{stale}</td>"
                    f"<td>{'—' if r.scale == 'smoke' else _cell(r.expect.replace('_', ' '))}</td>"
-                   f"<td class='pre'>{_cell(r.measured)}</td>"
+                   f"<td class='pre'>{'<b>simulated</b>: ' if r.simulated and r.measured else ''}"
+                   f"{_cell(r.measured)}</td>"
                    f"<td class='small'>{_cell(r.paper_value)}</td><td><code>{_cell(r.commit)}</code></td></tr>")
     out.append("</tbody></table>")
     out.append("<h2>Papers</h2><ul>")

@@ -143,3 +143,38 @@ def test_a_failing_report_cell_fails_the_render(tmp_path):
     with pytest.raises(PapermillExecutionError, match="broken"):
         report.render_report("ssl_wen2016", tmp_path / "out", tmp_path, ["cpu"], template=template)
     assert not (tmp_path / "out" / "ssl_wen2016.html").exists()
+
+
+def test_simulated_claims_are_labelled_everywhere():
+    from bench.cli import _simulated
+    from bench.results import format_record, load_results
+
+    tg = discover(["terngrad_wen2017"])[0]
+    files = report.read_results(tg, provenance.REPO_ROOT / "reference_results", ["cpu"])
+    lines = report.citations(tg, files)
+    simulated = [x for x in lines if "throughput-speedup-alexnet-ethernet" in x]
+    measured = [x for x in lines if "communication-2-bits" in x]
+    assert simulated and "reproduced in simulation (bench.hardware.network v1" in simulated[0]
+    assert measured and "in simulation" not in measured[0]
+    page = report.index_html([tg], provenance.REPO_ROOT / "reference_results", scales=["cpu"])
+    assert "<b>simulated</b>: alexnet_ethernet_speedup_8" in page
+    record = load_results(provenance.REPO_ROOT / "reference_results", "terngrad_wen2017", "cpu")[0]
+    text = format_record(record, _simulated([tg]))
+    assert "simulated: alexnet_ethernet_speedup_8" in text and "measured:  gap_pp_n2" in text
+
+
+def test_lines_figures_need_numeric_groups_and_draw_paper_gaps():
+    from bench.claims import Figure
+
+    with pytest.raises(ValueError, match="groups are numbers"):
+        Figure(kind="lines", title="t", experiment="e", groups=["a"], series={"s": "m_{group}"})
+    with pytest.raises(ValueError, match="one number per group"):
+        Figure(kind="lines", title="t", experiment="e", groups=["1", "2"], series={"s": "m_{group}"},
+               paper={"p": [1.0]})
+    fig = Figure(kind="lines", title="t", experiment="throughput_model", groups=["1", "8"],
+                 series={"model": "alexnet_ethernet_speedup_{group}"}, paper={"paper": [1.0, None]}, log_x=True)
+    tg = discover(["terngrad_wen2017"])[0]
+    files = report.read_results(tg, provenance.REPO_ROOT / "reference_results", ["cpu"])
+    drawn = report.plot_figure(fig, files)
+    ax = drawn.axes[0]
+    assert [len(line.get_xdata()) for line in ax.get_lines() if line.get_label() in ("model", "paper")] == [2, 1]
