@@ -46,14 +46,19 @@ def git_state() -> dict:
 def code_files(paper_dir: Path) -> list[Path]:
     """The files whose content determines what a paper's experiments measure: its folder and the harness.
 
-    The simulated devices of ``bench/hardware/`` count only for the papers whose code imports them, so a new
-    hardware model does not mark every other paper's results stale.
+    A simulated device of ``bench/hardware/`` counts only for the papers whose code imports it (by module
+    name), so a new hardware model does not mark every other paper's results stale.
     """
     paper = sorted(Path(paper_dir).rglob("*.py"))
     harness = sorted(p for p in (REPO_ROOT / "bench").glob("*.py")
                      if p.name not in _NOT_MEASURING and not p.name.startswith("test_"))
-    if any("bench.hardware" in p.read_text() or "bench import hardware" in p.read_text() for p in paper):
-        harness += sorted(p for p in (REPO_ROOT / "bench" / "hardware").rglob("*.py") if not p.name.startswith("test_"))
+    source = "\n".join(p.read_text() for p in paper)
+    hardware = REPO_ROOT / "bench" / "hardware"
+    used = sorted(p for p in hardware.glob("*.py") if p.stem != "__init__" and (
+        f"bench.hardware.{p.stem}" in source
+        or re.search(rf"from bench\.hardware import [^\n]*\b{p.stem}\b", source)))
+    if used:
+        harness += [hardware / "__init__.py", *used]
     return paper + harness
 
 
