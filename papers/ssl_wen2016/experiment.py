@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from bench import data
+from bench.hardware import roofline
 from bench.latency import median_speedups, time_interleaved
 from bench.models import MLP, CifarResNet, LeNet5
 from bench.registry import ExperimentConfig, experiment
@@ -253,7 +254,8 @@ class GemmSpeedupConfig(ExperimentConfig):
             raise ValueError("rounds must be >= 1, warmup and threads >= 0")
 
 
-_SPEEDUP_METRICS = tuple(f"{v}_{layer.name}" for v in ("structured", "csr_l1", "csr_equal", "flop_bound")
+_SPEEDUP_METRICS = tuple(f"{v}_{layer.name}" for v in ("structured", "csr_l1", "csr_equal", "flop_bound",
+                                                        "structured_over_bound")
                          for layer in ALEXNET)
 
 
@@ -280,12 +282,49 @@ def alexnet_gemm_speedup(cfg: GemmSpeedupConfig, seed: int, device: torch.device
             out[f"csr_l1_{layer.name}"] = speedups["csr-l1"]
             out[f"csr_equal_{layer.name}"] = speedups["csr-equal"]
             out[f"flop_bound_{layer.name}"] = layer.flop_bound
+            # how much of the FLOP reduction the compacted GEMM turns into speed (1 = all of it)
+            out[f"structured_over_bound_{layer.name}"] = speedups["structured"] / layer.flop_bound
     finally:
         torch.set_num_threads(threads)
     for v in ("structured", "csr_l1", "csr_equal", "flop_bound"):
         out[f"{v}_mean"] = statistics.fmean(out[f"{v}_{layer.name}"] for layer in ALEXNET)
     out["structured_over_l1"] = out["structured_mean"] / out["csr_l1_mean"]
     out["structured_over_equal"] = out["structured_mean"] / out["csr_equal_mean"]
+    return out
+
+
+# The paper's processors, simulated: the same GEMMs on a roofline model of the Xeon E5-2630 v2 and GTX Titan
+
+SIMULATED_DEVICES = {"xeon": "xeon-e5-2630-v2", "titan": "gtx-titan"}
+
+
+@dataclass
+class RooflineConfig(ExperimentConfig):
+    pass
+
+
+@experiment(config=RooflineConfig, devices=("cpu",), metrics=(
+    *(f"roofline_{d}_{layer.name}" for d in SIMULATED_DEVICES for layer in ALEXNET),
+    *(f"roofline_{d}_mean" for d in SIMULATED_DEVICES), *(f"flop_bound_{layer.name}" for layer in ALEXNET)))
+def alexnet_roofline_speedup(cfg: RooflineConfig, seed: int, device: torch.device) -> dict[str, float]:
+    """Structured over dense speedup of each conv layer's GEMMs on the paper's CPU and GPU, simulated.
+
+    The dense and compacted GEMMs of ``latency.py`` run once under ``bench.hardware.roofline``, which counts
+    every operator's FLOPs and bytes; each device's ideal time is the sum over operators of the larger of
+    compute and memory time. Deterministic (the seed only draws the operands).
+    """
+    out: dict[str, float] = {}
+    cpu = torch.device("cpu")
+    for layer in ALEXNET:
+        dense = roofline.op_costs(gemm_callable(layer, "dense", cpu, seed))
+        structured = roofline.op_costs(gemm_callable(layer, "structured", cpu, seed))
+        for short, key in SIMULATED_DEVICES.items():
+            dev = roofline.DEVICES[key]
+            out[f"roofline_{short}_{layer.name}"] = (roofline.roofline_time(dense, dev)["time_s"]
+                                                    / roofline.roofline_time(structured, dev)["time_s"])
+        out[f"flop_bound_{layer.name}"] = layer.flop_bound
+    for short in SIMULATED_DEVICES:
+        out[f"roofline_{short}_mean"] = statistics.fmean(out[f"roofline_{short}_{layer.name}"] for layer in ALEXNET)
     return out
 
 
