@@ -92,6 +92,9 @@ class ClaimTest(_Strict):
     # set when the figures come from a simulated device (bench/hardware): the model, its version and inputs.
     # Reports and `show` label such results "simulated" instead of "measured".
     simulated: str | None = None
+    # figures shown next to the verdict without a criterion, as "experiment.metric" (e.g. a speedup's FLOP bound
+    # and its simulated value beside the measured one)
+    context: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_form(self) -> ClaimTest:
@@ -347,6 +350,11 @@ class Paper:
                 if metric not in declared:
                     raise ClaimsError(f"{where}: claim {c.id}: field test.metric: {metric!r} is not a metric "
                                       f"{c.test.experiment} returns ({', '.join(declared)})")
+            for ref in c.test.context:
+                exp, _, metric = ref.partition(".")
+                if exp not in self.spec.experiments or metric not in registry.info(self.experiment_fn(exp)).metrics:
+                    raise ClaimsError(f"{where}: claim {c.id}: field test.context: {ref!r} is not "
+                                      f"experiment.metric of this paper")
         for i, fig in enumerate(self.spec.report.figures):
             if fig.experiment not in self.spec.experiments:
                 raise ClaimsError(f"{where}: report figure #{i + 1}: field experiment: unknown experiment "

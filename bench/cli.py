@@ -57,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"\nresults written to {path}\n")
             import json
 
-            print(format_record(json.loads(path.read_text()), _simulated([paper])))
+            print(format_record(json.loads(path.read_text()), *_labels([paper])))
         if any(r.verdict and r.verdict.verdict == "error" for r in results):
             status = 1
     return status
@@ -73,14 +73,22 @@ def cmd_show(args: argparse.Namespace) -> int:
                              Path(args.results_dir))
         print(f"no results found (looked for {where}); run `python -m bench run` first", file=sys.stderr)
         return 1
-    simulated = _simulated(discover())
-    print("\n\n".join(format_record(r, simulated) for r in records))
+    labels = _labels(discover())
+    print("\n\n".join(format_record(r, *labels) for r in records))
     return 0
 
 
 def _simulated(papers) -> dict[tuple[str, str], str]:
     """``{(paper, claim id): model}`` for the claims whose figures come from a simulated device."""
     return {(p.slug, c.id): c.test.simulated for p in papers for c in p.spec.claims if c.test and c.test.simulated}
+
+
+def _labels(papers) -> tuple[dict, dict, set[str]]:
+    """What ``format_record`` needs to label simulated figures and print each claim's context figures."""
+    context = {(p.slug, c.id): c.test.context for p in papers for c in p.spec.claims if c.test and c.test.context}
+    simulated_experiments = {c.test.experiment for p in papers for c in p.spec.claims
+                             if c.test and c.test.simulated}
+    return _simulated(papers), context, simulated_experiments
 
 
 def cmd_report(args: argparse.Namespace) -> int:

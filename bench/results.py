@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bench import provenance
 from bench.runner import ClaimResult, Runner
+from bench.verdict import summarize
 
 RESULTS_DIR = provenance.REPO_ROOT / "reference_results"
 
@@ -121,13 +122,32 @@ def table_rows(record: dict) -> list[dict]:
     return rows
 
 
-def format_record(record: dict, simulated: dict[tuple[str, str], str] | None = None) -> str:
+def _context_line(record: dict, refs: list[str], simulated_experiments: set[str]) -> str:
+    """``metric=mean [lo, hi] (experiment)`` for each ``experiment.metric`` of ``refs`` found in the record."""
+    parts = []
+    for ref in refs:
+        exp, _, metric = ref.partition(".")
+        runs = ((record.get("experiments") or {}).get(exp) or {}).get("runs") or []
+        values = [r["metrics"][metric] for r in runs if metric in (r.get("metrics") or {})]
+        if not values:
+            continue
+        s = summarize(values)
+        interval = "" if s.point or s.std == 0 else f" [{s.lo:.4g}, {s.hi:.4g}]"
+        kind = ", simulated" if exp in simulated_experiments else ""
+        parts.append(f"{metric}={s.mean:.4g}{interval} ({exp}{kind})")
+    return "; ".join(parts)
+
+
+def format_record(record: dict, simulated: dict[tuple[str, str], str] | None = None,
+                  context: dict[tuple[str, str], list[str]] | None = None,
+                  simulated_experiments: set[str] | None = None) -> str:
     """A readable block per claim: verdict, paper value, measured mean with interval, criterion.
 
     ``simulated`` maps ``(paper, claim id)`` of the claims decided on a simulated device to the model's label:
-    their figures are printed as ``simulated:`` instead of ``measured:``.
+    their figures are printed as ``simulated:`` instead of ``measured:``. ``context`` maps a claim to the
+    ``experiment.metric`` figures printed beside it (those of ``simulated_experiments`` marked simulated).
     """
-    simulated = simulated or {}
+    simulated, context = simulated or {}, context or {}
     prov = record["provenance"]
     commit = (prov.get("commit") or "uncommitted")[:10] + (" (dirty)" if prov.get("dirty") else "")
     lines = [f"{record['paper']} · scale {record['scale']} · {record['hardware']} · commit {commit} · "
@@ -141,6 +161,10 @@ def format_record(record: dict, simulated: dict[tuple[str, str], str] | None = N
             lines.append(f"      {kind} {row['measured']}  ({len(c.get('seeds', []))} seeds)")
             if model:
                 lines.append(f"      model:     {model}")
+            refs = context.get((record["paper"], cid))
+            line = _context_line(record, refs, simulated_experiments or set()) if refs else ""
+            if line:
+                lines.append(f"      context:   {line}")
             lines.append(f"      criterion: {row['criterion']}")
         if row["detail"]:
             lines.append(f"      note:      {row['detail']}")

@@ -178,3 +178,23 @@ def test_lines_figures_need_numeric_groups_and_draw_paper_gaps():
     drawn = report.plot_figure(fig, files)
     ax = drawn.axes[0]
     assert [len(line.get_xdata()) for line in ax.get_lines() if line.get_label() in ("model", "paper")] == [2, 1]
+
+
+def test_show_prints_a_claims_context_figures():
+    from bench.cli import _labels
+    from bench.results import format_record, load_results
+
+    ssl = discover(["ssl_wen2016"])[0]
+    record = load_results(provenance.REPO_ROOT / "reference_results", "ssl_wen2016", "cpu")[0]
+    text = format_record(record, *_labels([ssl]))
+    block = text.split("alexnet-cpu-speedup ")[1].split("\n  alexnet-cpu-structured")[0]
+    assert "measured:  structured_mean=" in block
+    assert "context:   flop_bound_mean=" in block and "(alexnet_roofline_speedup, simulated)" in block
+
+
+def test_context_must_name_an_experiment_metric(paper, tmp_path):  # noqa: F811
+    spec = yaml.safe_load(paper.claims_path.read_text())
+    spec["claims"][0]["test"]["context"] = ["nope.metric"]
+    paper.claims_path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ClaimsError, match="test.context: 'nope.metric'"):
+        discover(root=paper.path.parent)
