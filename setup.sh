@@ -21,6 +21,18 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# SCALE-Sim (the simulated systolic array of bench/hardware/systolic.py) in its own environment: scalesim 3.0.0
+# needs numpy < 2, which the suite's torch stack does not use (about 40 s and 500 MB the first time)
+lock=bench/hardware/systolic_requirements.lock
+sstamp=".venv-scalesim/.installed-$(sha256sum "$lock" | cut -c1-16)"
+if [ ! -f "$sstamp" ]; then
+  echo "setup: installing SCALE-Sim into .venv-scalesim ($lock)"
+  [ -x .venv-scalesim/bin/python ] || "$python" -m venv .venv-scalesim
+  .venv-scalesim/bin/python -m pip install --quiet --disable-pip-version-check -r "$lock"
+  rm -f .venv-scalesim/.installed-*
+  touch "$sstamp"
+fi
+
 remote=$(.venv/bin/dvc remote list | awk '{print $2}' | head -n 1)
 if [ ! -d ".dvc/$remote" ] && [ ! -d "$remote" ]; then
   echo "setup: the DVC remote ($remote, relative to .dvc/) is missing: put the shared folder beside this" \

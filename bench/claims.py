@@ -70,6 +70,9 @@ class PaperMeta(_Strict):
 class ExperimentSpec(_Strict):
     function: str | None = None
     scales: dict[str, dict[str, Any]]
+    # set when every figure of the experiment comes from a simulated device (bench/hardware): the model, its
+    # version and parameters; `show` and the reports label its figures "simulated"
+    simulated: str | None = None
 
     @field_validator("scales")
     @classmethod

@@ -15,7 +15,15 @@ import sys
 from pathlib import Path
 
 from bench.claims import SCALES, ClaimsError, discover
-from bench.results import RESULTS_DIR, format_record, load_results, results_path, write_paper_results
+from bench.results import (
+    RESULTS_DIR,
+    format_latency,
+    format_record,
+    load_latency,
+    load_results,
+    results_path,
+    write_paper_results,
+)
 
 
 def _papers(patterns: list[str] | None):
@@ -68,13 +76,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     for pattern in args.paper or [None]:
         records += [r for r in load_results(Path(args.results_dir), pattern, args.scale)
                     if args.hardware is None or r["hardware"] == args.hardware]
-    if not records:
+    latency = []  # what bench/test_latency.py measured and simulated
+    for pattern in args.paper or [None]:
+        latency += [r for r in load_latency(Path(args.results_dir), pattern, args.scale)
+                    if args.hardware is None or r["hardware"] == args.hardware]
+    if not records and not latency:
         where = results_path(args.paper[0] if args.paper else "<slug>", args.scale or "<scale>", "<hardware>",
                              Path(args.results_dir))
         print(f"no results found (looked for {where}); run `python -m bench run` first", file=sys.stderr)
         return 1
     labels = _labels(discover())
-    print("\n\n".join(format_record(r, *labels) for r in records))
+    print("\n\n".join([format_record(r, *labels) for r in records] + [format_latency(r) for r in latency]))
     return 0
 
 
@@ -88,6 +100,7 @@ def _labels(papers) -> tuple[dict, dict, set[str]]:
     context = {(p.slug, c.id): c.test.context for p in papers for c in p.spec.claims if c.test and c.test.context}
     simulated_experiments = {c.test.experiment for p in papers for c in p.spec.claims
                              if c.test and c.test.simulated}
+    simulated_experiments |= {name for p in papers for name, e in p.spec.experiments.items() if e.simulated}
     return _simulated(papers), context, simulated_experiments
 
 

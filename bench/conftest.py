@@ -8,14 +8,15 @@ overhead benchmark (``test_overhead.py``). After the run, each evaluated paper's
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pytest
 import torch
 
 from bench import provenance
 from bench.claims import SCALES, ClaimsError, discover
-from bench.latency import discover_cases
-from bench.results import RESULTS_DIR, write_paper_results
+from bench.latency import discover_cases, latency_record, simulated_devices
+from bench.results import RESULTS_DIR, atomic_write_json, write_paper_results
 from bench.runner import Runner
 
 
@@ -56,11 +57,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
         params = [(c, d) for c in cases for d in devices]
         metafunc.parametrize("latency_case", params, ids=[f"{c.id}[{d}]" for c, d in params])
+    if "simulated_case" in metafunc.fixturenames:
+        cases = discover_cases([p.slug for p in _papers(config)])
+        params = [(c, d) for c in cases for d in simulated_devices(c)]
+        metafunc.parametrize("simulated_case", params, ids=[f"{c.id}[{d}]" for c, d in params])
 
 
 @pytest.fixture(scope="session")
 def bench_scale(pytestconfig: pytest.Config) -> str:
     return pytestconfig.getoption("scale")
+
+
+@pytest.fixture(scope="session")
+def latency_store(pytestconfig: pytest.Config) -> dict[str, list[dict]]:
+    """The simulated latency records of this session, per paper (written to the latency files at the end)."""
+    if not hasattr(pytestconfig, "_bench_simulated"):
+        pytestconfig._bench_simulated = {}
+    return pytestconfig._bench_simulated
 
 
 @pytest.fixture(scope="session")
@@ -86,13 +99,43 @@ def bench_runner(pytestconfig: pytest.Config) -> Runner:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    runner = getattr(session.config, "_bench_runner", None)
-    target = session.config.getoption("results_dir", default="none")
-    if runner is None or target == "none":
+    config = session.config
+    target = config.getoption("results_dir", default="none")
+    if target == "none":
         return
-    from pathlib import Path
+    runner = getattr(config, "_bench_runner", None)
+    written = [write_paper_results(runner, slug, Path(target)) for slug in runner.results] if runner else []
+    config._bench_written = written + _write_latency(config, Path(target))
 
-    session.config._bench_written = [write_paper_results(runner, slug, Path(target)) for slug in runner.results]
+
+def _benchmark_json(config: pytest.Config, slug: str) -> dict | None:
+    """pytest-benchmark's JSON (machine info, commit info, every round) of one paper's timed cases, or None."""
+    bs = getattr(config, "_benchmarksession", None)
+    mine = [b for b in (bs.benchmarks if bs else []) if b and b.extra_info.get("paper") == slug and not b.has_error]
+    if not mine:
+        return None
+    commit = config.hook.pytest_benchmark_generate_commit_info(config=config)
+    config.hook.pytest_benchmark_update_commit_info(config=config, commit_info=commit)
+    return config.hook.pytest_benchmark_generate_json(config=config, benchmarks=mine, include_data=True,
+                                                      machine_info=bs.get_machine_info(), commit_info=commit)
+
+
+def _write_latency(config: pytest.Config, root: Path) -> list[Path]:
+    """Each paper's latency file, from this session's benchmarks and simulations (nothing when none ran)."""
+    simulated = getattr(config, "_bench_simulated", {})
+    scale = config.getoption("scale")
+    hardware = provenance.hardware_name(torch.device("cpu"))
+    paths = []
+    for paper in _papers(config):
+        bench_json = _benchmark_json(config, paper.slug)
+        if bench_json is None and not simulated.get(paper.slug):
+            continue
+        path = root / paper.slug / f"latency-{scale}-{hardware}.json"
+        record = latency_record(paper.slug, scale, hardware, bench_json, simulated.get(paper.slug, []),
+                                provenance.code_hash(paper.path))
+        atomic_write_json(path, record)
+        paths.append(path)
+    return paths
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -101,6 +144,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.write_line(config._bench_overhead)
     runner = getattr(config, "_bench_runner", None)
     if runner is None or not runner.results:
+        for path in getattr(config, "_bench_written", []):
+            terminalreporter.write_line(f"latency results written to {path}")
         return
     hw = provenance.hardware_name(runner.device)
     terminalreporter.section(f"claims at scale {runner.scale} on {hw}")

@@ -47,7 +47,8 @@ def code_files(paper_dir: Path) -> list[Path]:
     """The files whose content determines what a paper's experiments measure: its folder and the harness.
 
     A simulated device of ``bench/hardware/`` counts only for the papers whose code imports it (by module
-    name), so a new hardware model does not mark every other paper's results stale.
+    name), with its companion files (``<module>_*``), so a new hardware model does not mark every other
+    paper's results stale.
     """
     paper = sorted(Path(paper_dir).rglob("*.py"))
     harness = sorted(p for p in (REPO_ROOT / "bench").glob("*.py")
@@ -57,6 +58,8 @@ def code_files(paper_dir: Path) -> list[Path]:
     used = sorted(p for p in hardware.glob("*.py") if p.stem != "__init__" and (
         f"bench.hardware.{p.stem}" in source
         or re.search(rf"from bench\.hardware import [^\n]*\b{p.stem}\b", source)))
+    # a model's companions (``<module>_*``: a worker it runs, the lock of the environment it runs in) count too
+    used += sorted(c for p in used for c in hardware.glob(f"{p.stem}_*") if c.is_file())
     if used:
         harness += [hardware / "__init__.py", *used]
     return paper + harness

@@ -122,7 +122,7 @@ def read_results(paper: Paper, results_dir: Path = RESULTS_DIR, scales: Sequence
     files = []
     for p in sorted((Path(results_dir) / paper.slug).glob("*.json")):
         scale = p.stem.split("-", 1)[0]
-        if scales and scale not in scales:
+        if scale not in SCALES or (scales and scale not in scales):  # latency-*.json are not claims results
             continue
         try:
             rec = json.loads(p.read_text())

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from bench import provenance
+from bench.claims import SCALES
 from bench.runner import ClaimResult, Runner
 from bench.verdict import summarize
 
@@ -36,14 +37,16 @@ def _experiments_record(runner: Runner, slug: str, results: list[ClaimResult]) -
     paper = runner.papers[slug]
     out = {}
     for r in results:
-        if not r.runs or r.claim.test.experiment in out:
-            continue
-        exp = r.claim.test.experiment
-        cfg, _ = paper.scale_config(exp, runner.scale)
-        out[exp] = {"function": paper.spec.experiments[exp].function or exp, "config": dataclasses.asdict(cfg),
-                    "runs": [{"seed": s.seed, "metrics": s.metrics, "error": s.error, "wall_s": round(s.wall_s, 2),
-                              "cached": s.cached, "measured_at": s.measured_at, "commit": s.commit}
-                             for s in r.runs]}
+        for exp, runs in (({r.claim.test.experiment: r.runs} if r.runs else {}) | r.context_runs).items():
+            if exp in out:
+                continue
+            cfg, _ = paper.scale_config(exp, runner.scale)
+            spec = paper.spec.experiments[exp]
+            out[exp] = {"function": spec.function or exp, "config": dataclasses.asdict(cfg),
+                        **({"simulated": spec.simulated} if spec.simulated else {}),
+                        "runs": [{"seed": s.seed, "metrics": s.metrics, "error": s.error,
+                                  "wall_s": round(s.wall_s, 2), "cached": s.cached, "measured_at": s.measured_at,
+                                  "commit": s.commit} for s in runs]}
     return out
 
 
@@ -93,9 +96,36 @@ def write_paper_results(runner: Runner, slug: str, root: Path = RESULTS_DIR) -> 
 
 
 def load_results(root: Path = RESULTS_DIR, slug: str | None = None, scale: str | None = None) -> list[dict]:
-    """Every results file under ``root`` (filtered by paper and scale), parsed."""
-    pattern = f"{slug or '*'}/{scale or '*'}-*.json"
-    return [json.loads(p.read_text()) for p in sorted(root.glob(pattern))]
+    """Every results file under ``root`` (filtered by paper and scale), parsed; latency files are not included."""
+    paths = [p for s in ([scale] if scale else SCALES) for p in root.glob(f"{slug or '*'}/{s}-*.json")]
+    return [json.loads(p.read_text()) for p in sorted(paths)]
+
+
+def load_latency(root: Path = RESULTS_DIR, slug: str | None = None, scale: str | None = None) -> list[dict]:
+    """Every latency file (``<slug>/latency-<scale>-<hardware>.json``, written by bench/test_latency.py), parsed."""
+    return [json.loads(p.read_text()) for p in sorted(root.glob(f"{slug or '*'}/latency-{scale or '*'}-*.json"))]
+
+
+def format_latency(record: dict) -> str:
+    """The speedup of every variant over its group's baseline, per measured and simulated device."""
+    prov = record["provenance"]
+    commit = (prov.get("commit") or "uncommitted")[:10] + (" (dirty)" if prov.get("dirty") else "")
+    lines = [f"{record['paper']} · latency (bench/test_latency.py) · scale {record['scale']} · "
+             f"{record['hardware']} · commit {commit} · {prov['date']}",
+             "  speedup over the baseline: median time measured here (pytest-benchmark, cases timed one after "
+             "the other), or simulated time or cycles (marked *)"]
+    devices = sorted({d for g in record["speedups"].values() for d in g},
+                     key=lambda d: (d.partition(":")[0] not in ("cpu", "cuda"), d))
+    width = max([len(g) for g in record["speedups"]] + [8]) + 2
+    lines.append("  " + "group".ljust(width) + "variant".ljust(14)
+                 + "".join((d if d in ("cpu", "cuda") else "*" + d.partition(":")[2]).rjust(18) for d in devices))
+    for group, per_device in record["speedups"].items():
+        variants = sorted({v for d in per_device.values() for v in d})
+        for v in variants:
+            cells = "".join((f"{per_device[d][v]:.2f}x" if v in per_device.get(d, {}) else "-").rjust(18)
+                            for d in devices)
+            lines.append("  " + group.ljust(width) + v.ljust(14) + cells)
+    return "\n".join(lines)
 
 
 def _fmt_measured(claim: dict) -> str:

@@ -61,6 +61,8 @@ class ClaimResult:
     summaries: dict[str, Summary] = field(default_factory=dict)
     runs: list[SeedRun] = field(default_factory=list)
     skipped: str | None = None
+    # the runs of the other experiments named in the claim's test.context (shown beside it, not judged)
+    context_runs: dict[str, list[SeedRun]] = field(default_factory=dict)
 
     @property
     def criteria(self) -> dict[str, str]:
@@ -244,6 +246,12 @@ class Runner:
         criteria = {m: Criterion.parse(c) for m, c in claim.test.all_criteria.items()}
         result.summaries = {m: summarize([r.metrics[m] for r in result.runs]) for m in criteria}
         result.verdict = decide(result.summaries, criteria)
+        for ref in claim.test.context:  # figures shown beside the verdict: run them too, where they can run here
+            other = ref.partition(".")[0]
+            if other == exp or other in result.context_runs or self.seeds_for(paper, other) is None:
+                continue
+            if self.device.type in registry.info(paper.experiment_fn(other)).devices:
+                result.context_runs[other] = [self.run_seed(paper, other, s) for s in self.seeds_for(paper, other)]
 
     def run_paper(self, paper: Paper, claim_ids: list[str] | None = None) -> list[ClaimResult]:
         """Evaluate every claim of the paper (or those named), logging one line per claim."""

@@ -123,3 +123,26 @@ def test_code_hash_is_taken_once_per_run(paper, tmp_path):
     (paper.path / "helper.py").write_text("X = 1\n")  # the code changes while the run goes on
     assert runner.code_state(paper) == before  # results keep the hash of the code the run loaded
     assert make_runner(tmp_path).code_state(paper)[0] != before[0]  # a new run sees the change
+
+
+def test_context_experiments_run_beside_the_claim_and_are_recorded(tmp_path):
+    code = CODE + textwrap.dedent('''
+        @experiment(config=Cfg, metrics=("cycles_ratio",), devices=("cpu",))
+        def sim(cfg, seed, device):
+            CALLS.append(("sim", seed))
+            return {"cycles_ratio": 4.5}
+    ''')
+    spec = yaml.safe_load(yaml.safe_dump(VALID))
+    spec["experiments"]["sim"] = {"simulated": "toy model v1", "scales": {"cpu": {"seeds": 1}}}
+    spec["claims"][0]["test"]["context"] = ["sim.cycles_ratio"]
+    write_paper(tmp_path / "papers", spec, code=code)
+    (paper,) = discover(root=tmp_path / "papers")
+    paper.module.CALLS.clear()
+    runner = make_runner(tmp_path)
+    (res,) = [r for r in runner.run_paper(paper) if r.claim.id == "good-claim"]
+    assert res.verdict.verdict == "reproduced"  # judged on toy alone
+    assert [r.metrics for r in res.context_runs["sim"]] == [{"cycles_ratio": 4.5}]
+    assert paper.module.CALLS.count(("sim", 0)) == 1
+    rec = json.loads(write_paper_results(runner, paper.slug, tmp_path / "results").read_text())
+    assert rec["experiments"]["sim"]["simulated"] == "toy model v1"
+    assert rec["experiments"]["sim"]["runs"][0]["metrics"] == {"cycles_ratio": 4.5}

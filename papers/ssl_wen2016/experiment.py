@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import copy
 import statistics
+import sys
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from bench import data
-from bench.hardware import roofline
+from bench.hardware import roofline, systolic
 from bench.latency import median_speedups, time_interleaved
 from bench.models import MLP, CifarResNet, LeNet5
 from bench.registry import ExperimentConfig, experiment
@@ -28,7 +29,7 @@ from bench.train import (
     steps_for,
     train,
 )
-from papers.ssl_wen2016.latency import ALEXNET, gemm_callable
+from papers.ssl_wen2016.latency import ALEXNET, gemm_callable, systolic_gemms
 from papers.ssl_wen2016.method import (
     ChainLayer,
     FrozenZeros,
@@ -325,6 +326,62 @@ def alexnet_roofline_speedup(cfg: RooflineConfig, seed: int, device: torch.devic
         out[f"flop_bound_{layer.name}"] = layer.flop_bound
     for short in SIMULATED_DEVICES:
         out[f"roofline_{short}_mean"] = statistics.fmean(out[f"roofline_{short}_{layer.name}"] for layer in ALEXNET)
+    return out
+
+
+# A systolic-array accelerator, simulated: the same dense and compacted GEMMs through SCALE-Sim
+
+
+@dataclass
+class SystolicConfig(ExperimentConfig):
+    """The array of ``bench.hardware.systolic`` (SCALE-Sim's 32×32 example, weight-stationary, no stalls)."""
+
+    array: int = 32  # rows = columns of multiply-accumulate units
+    dataflow: str = "ws"
+    sram_kb: int = 64  # each of the ifmap, filter and ofmap SRAMs
+    shrink: int = 1  # every GEMM dimension divided by this (rounded up): > 1 only to prove the path quickly
+
+    def __post_init__(self):
+        if self.array < 1 or self.sram_kb < 1 or self.shrink < 1:
+            raise ValueError("array, sram_kb and shrink must be positive")
+
+
+@experiment(config=SystolicConfig, devices=("cpu",), metrics=(
+    *(f"{m}_{layer.name}" for m in ("systolic", "flop_bound", "systolic_over_bound", "systolic_dram", "cycles_dense",
+                                    "cycles_structured", "util_dense_pct", "util_structured_pct")
+      for layer in ALEXNET),
+    "systolic_mean", "systolic_dram_mean"))
+def alexnet_systolic_speedup(cfg: SystolicConfig, seed: int, device: torch.device) -> dict[str, float]:
+    """Structured over dense speedup of each conv layer on a systolic array, simulated by SCALE-Sim.
+
+    ``systolic_<layer>``: dense cycles over compacted cycles (all groups, one after the other);
+    ``systolic_dram_<layer>``: dense DRAM traffic (words read and written) over compacted; ``util_*_pct``:
+    SCALE-Sim's compute utilization. Deterministic: the seed is not used, and SCALE-Sim's results are cached
+    by shape and array (``bench.hardware.systolic``).
+    """
+    array = systolic.ArrayConfig(rows=cfg.array, cols=cfg.array, dataflow=cfg.dataflow,
+                                 ifmap_sram_kb=cfg.sram_kb, filter_sram_kb=cfg.sram_kb, ofmap_sram_kb=cfg.sram_kb)
+
+    def shrunk(g: systolic.Gemm) -> systolic.Gemm:
+        return systolic.Gemm(*(-(-d // cfg.shrink) for d in (g.m, g.n, g.k)), g.count)
+
+    pairs = [(shrunk(systolic_gemms(layer, "dense")[0]), shrunk(systolic_gemms(layer, "structured")[0]))
+             for layer in ALEXNET]
+    sims = systolic.simulate([g for pair in pairs for g in pair], array,
+                             log=lambda line: print(line, file=sys.stderr, flush=True))
+    out: dict[str, float] = {}
+    for i, layer in enumerate(ALEXNET):
+        dense, comp = sims[2 * i], sims[2 * i + 1]
+        bound = dense.gemm.macs / comp.gemm.macs
+        out |= {f"systolic_{layer.name}": dense.total_cycles / comp.total_cycles,
+                f"flop_bound_{layer.name}": bound,
+                f"systolic_over_bound_{layer.name}": dense.total_cycles / comp.total_cycles / bound,
+                f"systolic_dram_{layer.name}": dense.total_dram_words / comp.total_dram_words,
+                f"cycles_dense_{layer.name}": dense.total_cycles, f"cycles_structured_{layer.name}": comp.total_cycles,
+                f"util_dense_pct_{layer.name}": dense.compute_util_pct,
+                f"util_structured_pct_{layer.name}": comp.compute_util_pct}
+    out["systolic_mean"] = statistics.fmean(out[f"systolic_{layer.name}"] for layer in ALEXNET)
+    out["systolic_dram_mean"] = statistics.fmean(out[f"systolic_dram_{layer.name}"] for layer in ALEXNET)
     return out
 
 

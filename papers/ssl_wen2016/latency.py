@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
+from bench.hardware.systolic import Gemm
 from bench.latency import LatencyCase
 
 
@@ -103,9 +104,29 @@ def gemm_callable(layer: ConvGemm, variant: str, device: torch.device, seed: int
     return run
 
 
+def systolic_gemms(layer: ConvGemm, variant: str) -> tuple[Gemm, ...]:
+    """``layer`` in form ``variant`` as GEMMs for the systolic array (M pixels streamed, K cols, N filters).
+
+    Only the dense and the compacted (structured) forms are dense GEMMs; a CSR product is not (empty).
+    """
+    if variant == "dense":
+        return (Gemm(layer.pixels, layer.filters, layer.cols, layer.groups),)
+    if variant == "structured":
+        rows, cols = layer.kept
+        return (Gemm(layer.pixels, rows, cols, layer.groups),)
+    return ()
+
+
+# the paper's own processors (Sec. 4.3), simulated by bench.hardware.roofline
+PAPER_DEVICES = ("xeon-e5-2630-v2", "gtx-titan")
+
+
 def latency_cases() -> list[LatencyCase]:
-    """Every AlexNet conv layer in every variant."""
+    """Every AlexNet conv layer in every variant; the dense GEMMs also on the paper's processors and a
+    systolic array (simulated)."""
     return [LatencyCase("ssl_wen2016", f"alexnet.{layer.name}", variant,
                         lambda device, seed, layer=layer, variant=variant: gemm_callable(layer, variant, device, seed),
-                        note=f"{layer.groups}×({layer.filters}×{layer.cols})@({layer.cols}×{layer.pixels})")
+                        note=f"{layer.groups}×({layer.filters}×{layer.cols})@({layer.cols}×{layer.pixels})",
+                        roofline=PAPER_DEVICES if variant in ("dense", "structured") else (),
+                        gemms=systolic_gemms(layer, variant))
             for layer in ALEXNET for variant in VARIANTS]

@@ -50,5 +50,5 @@ def codec_callable(variant: str, device: torch.device, seed: int) -> Callable[[]
 def latency_cases() -> list[LatencyCase]:
     return [LatencyCase("terngrad_wen2017", "gradient.10M", variant,
                         lambda device, seed, variant=variant: codec_callable(variant, device, seed),
-                        note="fp32 gradient of 10M elements, one thread on CPU")
+                        note="fp32 gradient of 10M elements, one thread on CPU", baseline="copy")
             for variant in ("copy", "ternarize+pack")]
