@@ -15,7 +15,8 @@ import torch
 
 from bench import provenance
 from bench.claims import SCALES, ClaimsError, discover
-from bench.latency import discover_cases, latency_record, simulated_devices
+from bench.hardware import systolic
+from bench.latency import SYSTOLIC_ARRAY, discover_cases, latency_record, simulated_devices
 from bench.results import RESULTS_DIR, atomic_write_json, write_paper_results
 from bench.runner import Runner
 
@@ -70,17 +71,25 @@ def bench_scale(pytestconfig: pytest.Config) -> str:
 
 @pytest.fixture(scope="session")
 def latency_store(pytestconfig: pytest.Config) -> dict[str, list[dict]]:
-    """The simulated latency records of this session, per paper (written to the latency files at the end)."""
+    """The simulated latency records of this session, per paper (written to the latency files at the end).
+
+    First, outside smoke, every systolic-array GEMM of the selected cases is simulated in one batch, in
+    parallel over the cores (SCALE-Sim takes minutes on AlexNet's layers; later tests read its cache).
+    """
     if not hasattr(pytestconfig, "_bench_simulated"):
         pytestconfig._bench_simulated = {}
+        if pytestconfig.getoption("scale") != "smoke":
+            cases = discover_cases([p.slug for p in _papers(pytestconfig)])
+            gemms = [g for c in cases if c.gemms for g in c.gemms]
+            if gemms:
+                systolic.simulate(gemms, SYSTOLIC_ARRAY, log=_terminal_log(pytestconfig))
     return pytestconfig._bench_simulated
 
 
-@pytest.fixture(scope="session")
-def bench_runner(pytestconfig: pytest.Config) -> Runner:
-    """The session's runner; it logs one line per stage straight to the terminal (not captured)."""
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+def _terminal_log(config: pytest.Config):
+    """A function writing one line straight to the terminal (not captured by pytest)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
 
     def log(line: str) -> None:
         if reporter is None:
@@ -89,6 +98,13 @@ def bench_runner(pytestconfig: pytest.Config) -> Runner:
             reporter.ensure_newline()
             reporter.write(line + "\n", flush=True)
 
+    return log
+
+
+@pytest.fixture(scope="session")
+def bench_runner(pytestconfig: pytest.Config) -> Runner:
+    """The session's runner; it logs one line per stage straight to the terminal (not captured)."""
+    log = _terminal_log(pytestconfig)
     try:
         runner = Runner(pytestconfig.getoption("scale"), pytestconfig.getoption("device"),
                         pytestconfig.getoption("seeds"), pytestconfig.getoption("rerun"), log=log)

@@ -343,6 +343,48 @@ def provenance_table(files: list[ResultFile]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def latency_html(paper: Paper, results_dir: Path = RESULTS_DIR, scales: Sequence[str] | None = None) -> str:
+    """The paper's latency files (``bench/test_latency.py``): speedup of each variant per device, with provenance.
+
+    Measured columns are medians timed by pytest-benchmark on this machine; simulated columns (marked so) come
+    from the models named under the table. A file measured with other code than the current is marked stale.
+    """
+    current = provenance.code_hash(paper.path)
+    parts = []
+    for p in sorted((Path(results_dir) / paper.slug).glob("latency-*.json")):
+        scale = p.stem.split("-")[1]
+        if scales and scale not in scales:
+            continue
+        try:
+            rec = json.loads(p.read_text())
+            speedups, prov = rec["speedups"], rec["provenance"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            parts.append(f"<p><b>{html.escape(p.name)}</b>: malformed ({html.escape(str(e))})</p>")
+            continue
+        devices = sorted({d for g in speedups.values() for d in g},
+                         key=lambda d: (d.partition(":")[0] not in ("cpu", "cuda"), d))
+        rows = []
+        for group, per_device in speedups.items():
+            for v in sorted({v for d in per_device.values() for v in d}):
+                rows.append({"group": group, "variant": v,
+                             **{(d if d in ("cpu", "cuda") else f"{d} (simulated)"):
+                                (f"{per_device[d][v]:.2f}×" if v in per_device.get(d, {}) else "–") for d in devices}})
+        machine = ((rec.get("pytest_benchmark") or {}).get("machine_info") or {})
+        stale = "" if prov.get("code_hash") == current else \
+            f" <b>stale</b>: measured with code hash {prov.get('code_hash')}, now {current}."
+        models = sorted({json.dumps({k: v for k, v in s["model"].items() if k in ("model", "version", "name")})
+                         for s in rec.get("simulated", [])})
+        caption = (f"{html.escape(p.name)}: scale {html.escape(scale)}, {html.escape(rec.get('hardware', ''))}"
+                   f" ({html.escape(str(machine.get('cpu_model') or ''))}"
+                   f"{', GPU ' + html.escape(machine['gpu']) if machine.get('gpu') else ''}), commit "
+                   f"{html.escape((prov.get('commit') or '')[:10])}{' (dirty)' if prov.get('dirty') else ''}, "
+                   f"{html.escape(str(prov.get('date', ''))[:19])}.{stale}")
+        parts.append(f"<p class='small'>{caption}</p>"
+                     + pd.DataFrame(rows).to_html(index=False, border=0, classes="effdl")
+                     + "".join(f"<p class='small'><b>simulated</b>: {html.escape(m)}</p>" for m in models))
+    return "".join(parts)
+
+
 def citations(paper: Paper, files: list[ResultFile]) -> list[str]:
     """One citable line per reproduced claim per readable results file."""
     meta = paper.spec.paper
