@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import provenance
 from .claims import PAPERS_DIR, SCALES, Figure, Paper, discover
-from .results import RESULTS_DIR
+from .results import RESULTS_DIR, is_measured_device, latency_paths, latency_table
 from .verdict import Criterion
 
 REPORTS_DIR = provenance.REPO_ROOT / "reports"
@@ -351,24 +351,21 @@ def latency_html(paper: Paper, results_dir: Path = RESULTS_DIR, scales: Sequence
     """
     current = provenance.code_hash(paper.path)
     parts = []
-    for p in sorted((Path(results_dir) / paper.slug).glob("latency-*.json")):
+    for p in latency_paths(Path(results_dir), paper.slug):
         scale = p.stem.split("-")[1]
         if scales and scale not in scales:
             continue
         try:
             rec = json.loads(p.read_text())
-            speedups, prov = rec["speedups"], rec["provenance"]
-        except (OSError, ValueError, KeyError, TypeError) as e:
+            prov = rec["provenance"]
+            _, table = latency_table(rec)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             parts.append(f"<p><b>{html.escape(p.name)}</b>: malformed ({html.escape(str(e))})</p>")
             continue
-        devices = sorted({d for g in speedups.values() for d in g},
-                         key=lambda d: (d.partition(":")[0] not in ("cpu", "cuda"), d))
-        rows = []
-        for group, per_device in speedups.items():
-            for v in sorted({v for d in per_device.values() for v in d}):
-                rows.append({"group": group, "variant": v,
-                             **{(d if d in ("cpu", "cuda") else f"{d} (simulated)"):
-                                (f"{per_device[d][v]:.2f}×" if v in per_device.get(d, {}) else "–") for d in devices}})
+        rows = [{"group": group, "variant": variant,
+                 **{(d if is_measured_device(d) else f"{d} (simulated)"): "–" if x is None else f"{x:.2f}×"
+                    for d, x in cells.items()}}
+                for group, variant, cells in table]
         machine = ((rec.get("pytest_benchmark") or {}).get("machine_info") or {})
         stale = "" if prov.get("code_hash") == current else \
             f" <b>stale</b>: measured with code hash {prov.get('code_hash')}, now {current}."

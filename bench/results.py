@@ -101,9 +101,29 @@ def load_results(root: Path = RESULTS_DIR, slug: str | None = None, scale: str |
     return [json.loads(p.read_text()) for p in sorted(paths)]
 
 
+def latency_paths(root: Path = RESULTS_DIR, slug: str | None = None, scale: str | None = None) -> list[Path]:
+    """The latency files (``<slug>/latency-<scale>-<hardware>.json``, written by bench/test_latency.py)."""
+    return sorted(root.glob(f"{slug or '*'}/latency-{scale or '*'}-*.json"))
+
+
 def load_latency(root: Path = RESULTS_DIR, slug: str | None = None, scale: str | None = None) -> list[dict]:
-    """Every latency file (``<slug>/latency-<scale>-<hardware>.json``, written by bench/test_latency.py), parsed."""
-    return [json.loads(p.read_text()) for p in sorted(root.glob(f"{slug or '*'}/latency-{scale or '*'}-*.json"))]
+    """Every latency file under ``root`` (filtered by paper and scale), parsed."""
+    return [json.loads(p.read_text()) for p in latency_paths(root, slug, scale)]
+
+
+def is_measured_device(device: str) -> bool:
+    """``cpu`` and ``cuda`` are timed here; every other device of a latency file (``kind:name``) is simulated."""
+    return device in ("cpu", "cuda")
+
+
+def latency_table(record: dict) -> tuple[list[str], list[tuple[str, str, dict[str, float | None]]]]:
+    """The devices of a latency file (measured first) and one ``(group, variant, {device: speedup})`` per row."""
+    speedups = record["speedups"]
+    devices = sorted({d for g in speedups.values() for d in g}, key=lambda d: (not is_measured_device(d), d))
+    rows = [(group, v, {d: per_device.get(d, {}).get(v) for d in devices})
+            for group, per_device in speedups.items()
+            for v in sorted({v for d in per_device.values() for v in d})]
+    return devices, rows
 
 
 def format_latency(record: dict) -> str:
@@ -114,17 +134,13 @@ def format_latency(record: dict) -> str:
              f"{record['hardware']} · commit {commit} · {prov['date']}",
              "  speedup over the baseline: median time measured here (pytest-benchmark, cases timed one after "
              "the other), or simulated time or cycles (marked *)"]
-    devices = sorted({d for g in record["speedups"].values() for d in g},
-                     key=lambda d: (d.partition(":")[0] not in ("cpu", "cuda"), d))
+    devices, rows = latency_table(record)
     width = max([len(g) for g in record["speedups"]] + [8]) + 2
     lines.append("  " + "group".ljust(width) + "variant".ljust(14)
-                 + "".join((d if d in ("cpu", "cuda") else "*" + d.partition(":")[2]).rjust(18) for d in devices))
-    for group, per_device in record["speedups"].items():
-        variants = sorted({v for d in per_device.values() for v in d})
-        for v in variants:
-            cells = "".join((f"{per_device[d][v]:.2f}x" if v in per_device.get(d, {}) else "-").rjust(18)
-                            for d in devices)
-            lines.append("  " + group.ljust(width) + v.ljust(14) + cells)
+                 + "".join((d if is_measured_device(d) else "*" + d.partition(":")[2]).rjust(18) for d in devices))
+    for group, variant, cells in rows:
+        lines.append("  " + group.ljust(width) + variant.ljust(14)
+                     + "".join(("-" if x is None else f"{x:.2f}x").rjust(18) for x in cells.values()))
     return "\n".join(lines)
 
 
