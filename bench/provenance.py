@@ -21,6 +21,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # measures, so they stay out of the code hash that keys the result cache.
 _NOT_MEASURING = {"__main__.py", "cli.py", "claims.py", "conftest.py", "provenance.py", "results.py", "verdict.py",
                   "report.py"}
+# subpackages whose modules count for a paper only when it imports them by name (see code_files)
+_IMPORTED_BY_NAME = ("hardware", "metrics")
 
 
 def _git(*args: str) -> str | None:
@@ -46,22 +48,23 @@ def git_state() -> dict:
 def code_files(paper_dir: Path) -> list[Path]:
     """The files whose content determines what a paper's experiments measure: its folder and the harness.
 
-    A simulated device of ``bench/hardware/`` counts only for the papers whose code imports it (by module
-    name), with its companion files (``<module>_*``), so a new hardware model does not mark every other
-    paper's results stale.
+    A simulated device of ``bench/hardware/`` or a measurement of ``bench/metrics/`` counts only for the papers
+    whose code imports it (by module name), with its companion files (``<module>_*``), so a new hardware model
+    or metric does not mark every other paper's results stale.
     """
     paper = sorted(Path(paper_dir).rglob("*.py"))
     harness = sorted(p for p in (REPO_ROOT / "bench").glob("*.py")
                      if p.name not in _NOT_MEASURING and not p.name.startswith("test_"))
     source = "\n".join(p.read_text() for p in paper)
-    hardware = REPO_ROOT / "bench" / "hardware"
-    used = sorted(p for p in hardware.glob("*.py") if p.stem != "__init__" and (
-        f"bench.hardware.{p.stem}" in source
-        or re.search(rf"from bench\.hardware import [^\n]*\b{p.stem}\b", source)))
-    # a model's companions (``<module>_*``: a worker it runs, the lock of the environment it runs in) count too
-    used += sorted(c for p in used for c in hardware.glob(f"{p.stem}_*") if c.is_file())
-    if used:
-        harness += [hardware / "__init__.py", *used]
+    for package in _IMPORTED_BY_NAME:
+        folder = REPO_ROOT / "bench" / package
+        used = sorted(p for p in folder.glob("*.py") if p.stem != "__init__" and (
+            f"bench.{package}.{p.stem}" in source
+            or re.search(rf"from bench\.{package} import [^\n]*\b{p.stem}\b", source)))
+        # a model's companions (``<module>_*``: a worker it runs, the lock of the environment it runs in) count too
+        used += sorted(c for p in used for c in folder.glob(f"{p.stem}_*") if c.is_file())
+        if used:
+            harness += [folder / "__init__.py", *used]
     return paper + harness
 
 
