@@ -536,7 +536,9 @@ def plot_figure(spec: Figure, files: list[ResultFile]):
         for i, (label, (x, y)) in enumerate(spec.paper.items()):
             ax.scatter([x], [y], marker="*", s=160, color="black", zorder=5)
             ax.annotate(label, (x, y), textcoords="offset points", xytext=(6, 4 if i % 2 else -11), fontsize=8)
-        ax.axhline(0.0, color="grey", lw=0.8)
+        ys = [*data["y"], *(y for _, y in spec.paper.values())]
+        if min(ys) <= 0 <= max(ys):  # the zero line (no change) where the values reach it, not from 0 up to 85%
+            ax.axhline(0.0, color="grey", lw=0.8)
         ax.set_xlabel(spec.xlabel or "")
         ax.set_ylabel(spec.ylabel or "")
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
