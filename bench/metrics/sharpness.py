@@ -38,16 +38,20 @@ class Sharpness:
 
 
 def _loss_and_grad(model: nn.Module, params: list[nn.Parameter], x: torch.Tensor, y: torch.Tensor,
-                   loss_fn: Loss, batch_size: int) -> tuple[float, list[torch.Tensor]]:
-    """Mean loss over (x, y) and its gradient with respect to ``params``, accumulated over batches."""
+                   loss_fn: Loss, batch_size: int, grad: bool = True) -> tuple[float, list[torch.Tensor] | None]:
+    """Mean loss over (x, y) and, when ``grad``, its gradient with respect to ``params``, accumulated over batches."""
     for p in params:
         p.grad = None
     total = 0.0
-    for i in range(0, len(x), batch_size):
-        xb, yb = x[i:i + batch_size], y[i:i + batch_size]
-        loss = loss_fn(model(xb), yb) * (len(xb) / len(x))
-        loss.backward()
-        total += loss.item()
+    with torch.set_grad_enabled(grad):
+        for i in range(0, len(x), batch_size):
+            xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+            loss = loss_fn(model(xb), yb) * (len(xb) / len(x))
+            if grad:
+                loss.backward()
+            total += loss.item()
+    if not grad:
+        return total, None
     return total, [p.grad.detach().clone() if p.grad is not None else torch.zeros_like(p) for p in params]
 
 
@@ -72,12 +76,12 @@ def epsilon_sharpness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps
     try:
         f0, grads = _loss_and_grad(model, params, x, y, loss_fn, batch_size)
         best = f0
-        for _ in range(steps):
+        for step in range(steps):
             with torch.no_grad():
                 for p, g, s, w in zip(params, grads, start, width, strict=True):
-                    p.add_(alpha * w * g.sign())
-                    p.copy_(torch.maximum(torch.minimum(p, s + w), s - w))  # project onto the box
-            f, grads = _loss_and_grad(model, params, x, y, loss_fn, batch_size)
+                    p.add_(alpha * w * g.sign()).clamp_(min=s - w, max=s + w)  # step, then project onto the box
+            # the last iterate needs its loss only
+            f, grads = _loss_and_grad(model, params, x, y, loss_fn, batch_size, grad=step < steps - 1)
             best = max(best, f)
     finally:
         with torch.no_grad():

@@ -169,9 +169,9 @@ def _fashion_mnist(cfg: BatchStudyConfig, seed: int, device: torch.device) -> _D
         x_eval, y_eval = normalize(ds.test.x.float().div_(255).to(device)), ds.test.y.to(device)
     else:
         x_eval, y_eval = normalize(x[ho]), ds.train.y[ho].to(device)
-    return _Data(x[tr], ds.train.y[tr].to(device), *_cut(cfg, x_eval, y_eval),
-                 normalize(x[tr][:cfg.train_eval_examples]), ds.train.y[tr][:cfg.train_eval_examples].to(device),
-                 transform)
+    x_tr, y_tr = x[tr], ds.train.y[tr].to(device)
+    return _Data(x_tr, y_tr, *_cut(cfg, x_eval, y_eval), normalize(x_tr[:cfg.train_eval_examples]),
+                 y_tr[:cfg.train_eval_examples], transform)
 
 
 def _cifar10(cfg: BatchStudyConfig, seed: int, device: torch.device) -> _Data:
@@ -193,8 +193,9 @@ def _cifar10(cfg: BatchStudyConfig, seed: int, device: torch.device) -> _Data:
         x_eval, y_eval = ds.normalized("test").to(device), ds.test.y.to(device)
     else:
         x_eval, y_eval = x[ho], ds.train.y[ho].to(device)
-    return _Data(x[tr], ds.train.y[tr].to(device), *_cut(cfg, x_eval, y_eval), x[tr][:cfg.train_eval_examples],
-                 ds.train.y[tr][:cfg.train_eval_examples].to(device), transform)
+    x_tr, y_tr = x[tr], ds.train.y[tr].to(device)
+    return _Data(x_tr, y_tr, *_cut(cfg, x_eval, y_eval), x_tr[:cfg.train_eval_examples],
+                 y_tr[:cfg.train_eval_examples], transform)
 
 
 def _cut(cfg: BatchStudyConfig, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

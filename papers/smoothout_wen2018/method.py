@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import torch
 import torch.nn.functional as F
@@ -150,18 +150,14 @@ class GhostBatchLoss:
         if len(x) % self.ghost_size:
             raise ValueError(f"batch of {len(x)} is not a multiple of the ghost batch {self.ghost_size}")
         chunks = len(x) // self.ghost_size
-        total = 0.0
+        total = torch.zeros((), device=x.device)  # summed on the device: no host sync per ghost batch
         for xc, yc in zip(x.split(self.ghost_size), y.split(self.ghost_size), strict=True):
-            if self.smoothout is None:
+            with self.smoothout.perturbed(self.step) if self.smoothout is not None else nullcontext():
                 loss = F.cross_entropy(model(xc), yc)
                 (loss / chunks).backward()
-            else:
-                with self.smoothout.perturbed(self.step):
-                    loss = F.cross_entropy(model(xc), yc)
-                    (loss / chunks).backward()
-            total += loss.item()
+            total += loss.detach()
         self.step += 1
-        return torch.tensor(total / chunks, requires_grad=True)
+        return (total / chunks).requires_grad_()
 
     def clip(self, model: nn.Module) -> None:
         """Clip the global gradient norm to ``clip_norm`` (the repo's ``clip_grad_norm(…, 5.)``)."""
