@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 _NOT_MEASURING = {"__main__.py", "cli.py", "claims.py", "conftest.py", "provenance.py", "results.py", "verdict.py",
                   "report.py"}
 # subpackages whose modules count for a paper only when it imports them by name (see code_files)
-_IMPORTED_BY_NAME = ("hardware", "metrics")
+_IMPORTED_BY_NAME = ("hardware", "metrics", "compress")
 
 
 def _git(*args: str) -> str | None:
@@ -48,9 +48,10 @@ def git_state() -> dict:
 def code_files(paper_dir: Path) -> list[Path]:
     """The files whose content determines what a paper's experiments measure: its folder and the harness.
 
-    A simulated device of ``bench/hardware/`` or a measurement of ``bench/metrics/`` counts only for the papers
-    whose code imports it (by module name), with its companion files (``<module>_*``), so a new hardware model
-    or metric does not mark every other paper's results stale.
+    A simulated device of ``bench/hardware/``, a measurement of ``bench/metrics/`` or a toolkit of
+    ``bench/compress/`` counts only for the papers whose code imports it (by module name), with its companion
+    files (``<module>_*``), so a new hardware model, metric or toolkit does not mark every other paper's results
+    stale.
     """
     paper = sorted(Path(paper_dir).rglob("*.py"))
     harness = sorted(p for p in (REPO_ROOT / "bench").glob("*.py")
