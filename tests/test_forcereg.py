@@ -70,3 +70,16 @@ def test_errors():
         force_direction(torch.randn(3, 4), "l3")
     with pytest.raises(ValueError, match="force_mult"):
         ForceRegularization([torch.zeros(2, 2)], 1e-3, mults=[1, 2])
+
+
+def test_alexnet_ranks_split_by_group_and_reproduce_the_tables_theoretical_speedups():
+    from papers.forcereg_wen2017.latency import ALEXNET, layer_callable
+
+    conv3, conv4, conv5 = ALEXNET
+    assert conv3.group_ranks(124) == [124] and conv4.group_ranks(106) == [53, 53] and conv5.group_ranks(129) == [64, 65]
+    # the poster's theoretical row, to its two decimals
+    assert [round(layer.macs() / layer.macs(layer.rank_force), 2) for layer in ALEXNET] == [2.65, 3.26, 1.85]
+    assert [round(layer.macs() / layer.macs(layer.rank_noforce), 2) for layer in ALEXNET] == [1.79, 1.72, 1.63]
+    # every variant returns the dense layer's output shape (conv5's unequal groups go through the split path)
+    for variant in ("dense", "lowrank-force", "lowrank-noforce"):
+        assert layer_callable(conv5, variant, torch.device("cpu"), 0, batch=2)().shape == (2, 256, 13, 13)
