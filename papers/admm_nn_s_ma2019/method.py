@@ -59,7 +59,8 @@ def lowered_input(name: str, gen: torch.Generator) -> torch.Tensor:
     return F.unfold(x, k)[0]  # (C·k·k, pixels)
 
 
-def gemm_callables(model: nn.Module, names, form: str, gen: torch.Generator) -> dict[str, Callable[[], object]]:
+def gemm_callables(model: nn.Module, names, form: str, gen: torch.Generator,
+                   device: torch.device | None = None) -> dict[str, Callable[[], object]]:
     """Per layer, a zero-argument callable running its batch-1 GEMM in ``form``: ``dense`` (the weight as
     is), ``csr`` (``torch.sparse_csr``) or ``compact`` (kept rows and columns only)."""
     out = {}
@@ -78,6 +79,8 @@ def gemm_callables(model: nn.Module, names, form: str, gen: torch.Generator) -> 
             a, b = w[r][:, c].contiguous(), x[c].contiguous()
         else:
             raise ValueError(f"form must be dense, csr or compact, not {form!r}")
+        if device is not None:
+            a, b = a.to(device), b.to(device)
         out[n] = (lambda a=a, b=b: a @ b)
     return out
 
@@ -89,17 +92,29 @@ def total(fns: dict[str, Callable[[], object]]) -> Callable[[], None]:
     return run
 
 
-def interpolate_storage(points: list[tuple[float, float]], target_acc: float) -> tuple[float, bool]:
-    """Storage at ``target_acc`` along a sequence of ``(accuracy, storage)`` of rising compression.
+def matched_accuracy(baseline: float, match_loss_pp: float, *runs: list[tuple[float, float]]) -> float:
+    """The accuracy the runs are compared at: ``baseline − match_loss_pp``, or lower, the best accuracy the
+    weaker run reaches at any stage, so that every run has a stage at or above it."""
+    return min(baseline - match_loss_pp, *(max(a for a, _ in run) for run in runs))
 
-    Log-linear between the last point at or above the target and the next one; ``(storage, True)`` when the
-    target is bracketed. When every point is above it, the last (smallest) storage and False; when none is,
-    the first point's storage and False.
+
+def interpolate_storage(points: list[tuple[float, float]], target_acc: float) -> tuple[float, bool]:
+    """The smallest storage at ``target_acc`` along a sequence of ``(accuracy, storage)`` of rising compression.
+
+    A stage at or above the target followed by one below it gives the storage log-linearly interpolated between
+    the two (``True``); a stage at or above the target followed by none below gives its own storage (``False``).
+    Raises ValueError when no stage reaches the target.
     """
-    for (a0, s0), (a1, s1) in zip(points, points[1:], strict=False):
-        if a0 >= target_acc > a1:
+    found: list[tuple[float, bool]] = []
+    for i, (a0, s0) in enumerate(points):
+        if a0 < target_acc:
+            continue
+        if i + 1 < len(points) and points[i + 1][0] < target_acc:
+            a1, s1 = points[i + 1]
             t = (a0 - target_acc) / (a0 - a1)
-            return math.exp(math.log(s0) + t * (math.log(s1) - math.log(s0))), True
-    if all(a >= target_acc for a, _ in points):
-        return points[-1][1], False
-    return points[0][1], False
+            found.append((math.exp(math.log(s0) + t * (math.log(s1) - math.log(s0))), True))
+        else:
+            found.append((s0, False))
+    if not found:
+        raise ValueError(f"no stage reaches {target_acc:.2f}%")
+    return min(found)
