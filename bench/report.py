@@ -541,6 +541,10 @@ def plot_figure(spec: Figure, files: list[ResultFile]):
             ax.axhline(0.0, color="grey", lw=0.8)
         ax.set_xlabel(spec.xlabel or "")
         ax.set_ylabel(spec.ylabel or "")
+        if spec.log_x:
+            ax.set_xscale("log")
+        if spec.log_y:
+            ax.set_yscale("log")
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.suptitle(spec.title, fontsize=10)
     fig.tight_layout()

@@ -180,6 +180,14 @@ def test_lines_figures_need_numeric_groups_and_draw_paper_gaps():
     assert [len(line.get_xdata()) for line in ax.get_lines() if line.get_label() in ("model", "paper")] == [2, 1]
 
 
+def test_scatter_figures_honour_log_axes():
+    nns = discover(["admm_nn_s_ma2019"])[0]
+    spec = next(f for f in nns.spec.report.figures if f.kind == "scatter")
+    assert spec.log_x
+    files = report.read_results(nns, provenance.REPO_ROOT / "reference_results", ["cpu"])
+    assert report.plot_figure(spec, files).axes[0].get_xscale() == "log"
+
+
 def test_show_prints_a_claims_context_figures():
     from bench.cli import _labels
     from bench.results import format_record, load_results
