@@ -40,3 +40,26 @@ def test_wire_groups_cover_every_weight_once_as_input_and_once_as_output():
     w = torch.ones(3, 5)
     w.view(-1)[groups[0]] = 0  # delete one wire's weights: that wire goes
     assert xb.routing_wires(w, cfg) == 18
+
+
+def test_wire_norms_lasso_and_mask_by_hand():
+    cfg = xb.CrossbarConfig(size=2)
+    w = torch.zeros(3, 5)
+    w[0, 0], w[1, 0] = 3.0, 4.0  # tile (0, 0): input wire 0 has norm 5; output wires 0 and 1 norms 3 and 4
+    w[2, 4] = 0.1  # tile (1, 2): one weak wire each way
+    inputs, outputs = xb.wire_norms(w, cfg)
+    assert inputs.shape == (2, 3, 2) and outputs.shape == (2, 2, 3)
+    assert inputs[0, 0, 0].item() == pytest.approx(5.0)
+    assert outputs[0, 0, 0].item() == pytest.approx(3.0) and outputs[0, 1, 0].item() == pytest.approx(4.0)
+    assert xb.wire_lasso(w, cfg).item() == pytest.approx(5 + 3 + 4 + 0.1 + 0.1, abs=1e-5)
+    keep = xb.wire_mask(w, 0.5, cfg)
+    assert keep.shape == w.shape
+    assert keep[0, 0] and keep[1, 0] and not keep[2, 4]
+    assert xb.routing_wires(w * keep, cfg) == 3  # the weak tile is gone with its two wires
+    # gradient of the lasso: w / ‖group‖ summed over a weight's two groups; zero for all-zero wires
+    p = w.clone().requires_grad_()
+    xb.wire_lasso(p, cfg).backward()
+    assert p.grad[0, 0].item() == pytest.approx(3 / 5 + 3 / 3)
+    assert p.grad[1, 1].item() == 0.0
+    conv = torch.ones(4, 2, 3, 3)
+    assert xb.wire_mask(conv, 0.1, xb.CrossbarConfig(size=8)).shape == conv.shape

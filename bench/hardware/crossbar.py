@@ -15,7 +15,9 @@ each; the partial sums of an output spread over several tiles are added outside 
   or column segment of a tile needs no wire, and an all-zero tile is not built at all (:func:`used_crossbars`).
   Routing area is taken as proportional to the wire count;
 - :func:`wire_groups`: those row and column segments as index groups: the groups a group Lasso over
-  "connections between crossbars" acts on (Group Scissor's group connection deletion).
+  "connections between crossbars" acts on (Group Scissor's group connection deletion); :func:`wire_norms`
+  gives their L2 norms as differentiable tensors (the group Lasso term is their sum) and :func:`wire_mask`
+  the weights left once every wire whose group norm is below a threshold is deleted.
 
 **Sources and assumptions.** Group Scissor (Wang et al., DAC 2017, arXiv 1702.03443) gives its crossbar size
 and routing-area model only in its body, which could not be reached from this project's machines (its
@@ -30,6 +32,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import torch
+import torch.nn.functional as F
 
 NAME = "bench.hardware.crossbar (S×S tiles, wire count per used row and column segment)"
 VERSION = "1"
@@ -109,3 +112,38 @@ def wire_groups(shape: tuple[int, ...], cfg: CrossbarConfig = CROSSBAR_64) -> li
         groups.extend(t[:, j] for j in range(t.shape[1]))  # an input wire: one column of W's tile
         groups.extend(t[r, :] for r in range(t.shape[0]))  # an output wire: one row of W's tile
     return groups
+
+
+def _tiled(matrix: torch.Tensor, s: int) -> torch.Tensor:
+    """``(out, in)`` zero-padded to whole tiles and viewed as ``(out tiles, S, in tiles, S)``."""
+    out, inp = matrix.shape
+    padded = F.pad(matrix, (0, -inp % s, 0, -out % s))
+    return padded.reshape(math.ceil(out / s), s, math.ceil(inp / s), s)
+
+
+def wire_norms(weight: torch.Tensor, cfg: CrossbarConfig = CROSSBAR_64, eps: float = 1e-16
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """L2 norms of every wire's weights, differentiable: ``(input wires, output wires)``.
+
+    Input wires have shape ``(out tiles, in tiles, S)`` (tile row, tile column, input within the tile), output
+    wires ``(out tiles, S, in tiles)``. Padding beyond the matrix gives wires of norm ``√eps`` that carry no
+    gradient; ``eps`` keeps the gradient of an all-zero wire finite (zero).
+    """
+    sq = _tiled(weight.reshape(weight.shape[0], -1), cfg.size) ** 2
+    return (sq.sum(1) + eps).sqrt(), (sq.sum(3) + eps).sqrt()
+
+
+def wire_lasso(weight: torch.Tensor, cfg: CrossbarConfig = CROSSBAR_64) -> torch.Tensor:
+    """The group Lasso over the wires of ``weight``: the sum of their L2 norms (a differentiable scalar)."""
+    inputs, outputs = wire_norms(weight, cfg)
+    return inputs.sum() + outputs.sum()
+
+
+def wire_mask(weight: torch.Tensor, threshold: float, cfg: CrossbarConfig = CROSSBAR_64) -> torch.Tensor:
+    """Boolean mask of ``weight``'s shape: the weights kept when every wire (input or output) whose weights'
+    L2 norm is below ``threshold`` is deleted with all its weights."""
+    w = weight.detach()
+    out, inp = w.shape[0], math.prod(w.shape[1:])
+    inputs, outputs = wire_norms(w, cfg)
+    keep = (inputs >= threshold)[:, None, :, :] & (outputs >= threshold)[..., None]  # (To, S, Ti, S)
+    return keep.reshape(keep.shape[0] * cfg.size, -1)[:out, :inp].reshape(w.shape)
