@@ -83,3 +83,16 @@ def test_one_level_quantizers_give_three_values_and_dq_fits_better_than_naive():
     assert float(ol.QuantizationRegularizer(net, 1.0)().detach()) == pytest.approx(0.0, abs=1e-10)
     with pytest.raises(ValueError):
         ol.QuantizationRegularizer(net, -1.0)
+
+
+def test_caffe_cifar_convnet_shapes_and_within_channel_lrn_by_hand():
+    from bench.compress.cifar_convnet import CaffeCifarConvNet, WithinChannelLRN
+
+    net = CaffeCifarConvNet()
+    assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    assert sum(m.weight.numel() for m in (net.conv1, net.conv2, net.conv3, net.ip1)) == 2400 + 25600 + 51200 + 10240
+    x = torch.zeros(1, 1, 3, 3)
+    x[0, 0, 1, 1] = 2.0  # the centre's 3×3 window holds one square, 4: mean 4/9
+    out = WithinChannelLRN(3, alpha=0.9, beta=1.0)(x)
+    assert out[0, 0, 1, 1].item() == pytest.approx(2.0 / (1 + 0.9 * 4 / 9))
+    assert out[0, 0, 0, 0].item() == 0.0

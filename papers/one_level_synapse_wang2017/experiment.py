@@ -1,4 +1,5 @@
-"""The ablation ladder of one-level synapses on MNIST, for an MLP and for LeNet.
+"""The ablation ladder of one-level synapses on MNIST, for an MLP and for LeNet, and on CIFAR-10 for Caffe's
+ConvNet (``bench/compress/cifar_convnet.py``; the paper's CIFAR-10 network is assumed to be it).
 
 Per seed, a float network is trained (``epochs``) and continued in two arms from the same point with the same
 data order for ``qr_epochs``: the **float** arm without regularizer (the "ideal system" the drop is measured
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 import torch
 
 from bench import data
+from bench.compress import cifar_convnet
 from bench.models import MLP, LeNet5
 from bench.registry import ExperimentConfig, experiment
 from bench.train import accuracy, classification_loss, seed_everything, shuffled_batches, steps_for, train
@@ -23,21 +25,23 @@ from papers.one_level_synapse_wang2017 import method
 
 @dataclass
 class OneLevelConfig(ExperimentConfig):
-    network: str = "mlp"  # "mlp" (784-500-300-10 [assumption]) or "lenet" (Caffe's LeNet)
+    network: str = "mlp"  # "mlp" (784-500-300-10 [assumption]), "lenet" (Caffe's LeNet) or "convnet" (CIFAR-10)
     hidden: list[int] = field(default_factory=lambda: [500, 300])
     train_examples: int = 60000
     test_examples: int = 10000
     batch_size: int = 64
     epochs: float = 10.67  # float training: Caffe's LeNet recipe (SGD lr 0.01, momentum 0.9, wd 5e-4)
     lr: float = 0.01
+    weight_decay: float = 5e-4
+    lr_drops: list[float] = field(default_factory=list)  # float training: lr × 0.1 at these shares of it
     qr: float = 0.1  # λ of the quantization regularizer [assumption: calibrated on a seed not used for verdicts]
     qr_epochs: float = 5.0  # training with the regularizer (and of the float arm) [assumption]
     qr_refresh: int = 50  # steps between refreshes of the DQ levels the regularizer pulls toward
     bt_epochs: float = 1.0  # bias tuning (Adam, lr 1e-3) [assumption]
 
     def __post_init__(self):
-        if self.network not in ("mlp", "lenet"):
-            raise ValueError("network must be 'mlp' or 'lenet'")
+        if self.network not in ("mlp", "lenet", "convnet"):
+            raise ValueError("network must be 'mlp', 'lenet' or 'convnet'")
 
 
 METRICS = ("float_accuracy_pct", "naive_accuracy_pct", "dq_accuracy_pct", "dq_qr_accuracy_pct",
@@ -45,6 +49,8 @@ METRICS = ("float_accuracy_pct", "naive_accuracy_pct", "dq_accuracy_pct", "dq_qr
 
 
 def _data(cfg: OneLevelConfig, seed: int, device):
+    if cfg.network == "convnet":
+        return cifar_convnet.cifar10(cfg, seed, device)
     ds = data.load("mnist")
     idx = torch.randperm(len(ds.train), generator=torch.Generator().manual_seed(seed))[:cfg.train_examples]
     x, xt = ds.train.x[idx].float() / 256, ds.test.x[:cfg.test_examples].float() / 256
@@ -56,15 +62,24 @@ def _batches(x, y, cfg: OneLevelConfig, seed: int, salt: int):
 
 
 def _sgd(model, cfg: OneLevelConfig):
-    return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=5e-4)
+    return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+
+
+def _network(cfg: OneLevelConfig):
+    if cfg.network == "mlp":
+        return MLP(784, cfg.hidden, 10)
+    return LeNet5() if cfg.network == "lenet" else cifar_convnet.CaffeCifarConvNet()
 
 
 def ladder(cfg: OneLevelConfig, seed: int, device: torch.device) -> dict[str, float]:
     x, y, xt, yt = _data(cfg, seed, device)
     seed_everything(seed)
-    net = (MLP(784, cfg.hidden, 10) if cfg.network == "mlp" else LeNet5()).to(device)
-    train(net, _batches(x, y, cfg, seed, 1), steps=steps_for(cfg.epochs, len(x), cfg.batch_size),
-          optimizer=_sgd(net, cfg), desc=f"float {cfg.network} seed {seed}")
+    net = _network(cfg).to(device)
+    steps = steps_for(cfg.epochs, len(x), cfg.batch_size)
+    opt = _sgd(net, cfg)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 ** sum(s >= d * steps for d in cfg.lr_drops))
+    train(net, _batches(x, y, cfg, seed, 1), steps=steps, optimizer=opt, scheduler=sched,
+          desc=f"float {cfg.network} seed {seed}")
     steps = steps_for(cfg.qr_epochs, len(x), cfg.batch_size)
     qr_net = copy.deepcopy(net)
     train(net, _batches(x, y, cfg, seed, 2), steps=steps, optimizer=_sgd(net, cfg), desc="float continued")
@@ -118,4 +133,28 @@ def mnist_lenet_one_level(cfg: LeNetOneLevelConfig, seed: int, device: torch.dev
     """The ladder on LeNet (``cfg.network`` must be ``"lenet"``)."""
     if cfg.network != "lenet":
         raise ValueError("mnist_lenet_one_level runs LeNet: network must be 'lenet'")
+    return ladder(cfg, seed, device)
+
+
+@dataclass
+class ConvNetOneLevelConfig(OneLevelConfig):
+    """Caffe's ``cifar10_full`` recipe for the float network (``bench/compress/cifar_convnet.py``); QR and bias
+    tuning lengths are assumptions."""
+
+    network: str = "convnet"
+    train_examples: int = 50000
+    batch_size: int = 100
+    epochs: float = 140.0
+    lr: float = 0.001
+    weight_decay: float = 0.004
+    lr_drops: list[float] = field(default_factory=lambda: [6 / 7, 13 / 14])
+    qr_epochs: float = 10.0  # [assumption]
+    bt_epochs: float = 2.0  # [assumption]
+
+
+@experiment(config=ConvNetOneLevelConfig, metrics=METRICS)
+def cifar10_convnet_one_level(cfg: ConvNetOneLevelConfig, seed: int, device: torch.device) -> dict[str, float]:
+    """The ladder on Caffe's CIFAR-10 ConvNet (``cfg.network`` must be ``"convnet"``)."""
+    if cfg.network != "convnet":
+        raise ValueError("cifar10_convnet_one_level runs the ConvNet: network must be 'convnet'")
     return ladder(cfg, seed, device)
