@@ -73,6 +73,19 @@ class ExperimentSpec(_Strict):
     # set when every figure of the experiment comes from a simulated device (bench/hardware): the model, its
     # version and parameters; `show` and the reports label its figures "simulated"
     simulated: str | None = None
+    # bounds a healthy run always meets, {metric: criterion}: a trained model above chance (e.g. accuracy "> 20"
+    # for 10 classes). A seed that breaks one is an `error` with the reason, never a verdict (bench/health.py).
+    sanity: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("sanity")
+    @classmethod
+    def _sanity_criteria(cls, v: dict[str, str]) -> dict[str, str]:
+        for metric, text in v.items():
+            try:
+                Criterion.parse(text)
+            except ValueError as e:
+                raise ValueError(f"sanity bound of {metric}: {e}") from None
+        return v
 
     @field_validator("scales")
     @classmethod
@@ -245,6 +258,15 @@ class ClaimsFile(_Strict):
     claims: list[Claim]
     report: Report = Field(default_factory=Report)
 
+    @field_validator("experiments")
+    @classmethod
+    def _experiment_names(cls, v: dict[str, ExperimentSpec]) -> dict[str, ExperimentSpec]:
+        for name in v:  # an experiment's name is a folder of the result cache: an identifier, never a path
+            if not isinstance(name, str) or not SLUG.match(name):
+                raise ValueError(f"experiment name {name!r} must be a Python identifier in lower case "
+                                 f"(letters, digits, '_'): it names a folder of the result cache")
+        return v
+
 
 def _where(file: Path, raw: dict, loc: tuple) -> str:
     """'file: claim <id>: field <a.b>' for a pydantic error location."""
@@ -342,6 +364,11 @@ class Paper:
                     self.scale_config(name, scale)
                 except (TypeError, ValueError) as e:
                     raise ClaimsError(f"{where}: experiment {name}: field scales.{scale}: {e}") from None
+            declared = registry.info(fn).metrics
+            for metric in spec.sanity:
+                if metric not in declared:
+                    raise ClaimsError(f"{where}: experiment {name}: field sanity: {metric!r} is not a metric "
+                                      f"{name} returns ({', '.join(declared)})")
         for c in self.spec.claims:
             if c.test is None:
                 continue

@@ -14,6 +14,8 @@ import gzip
 import hashlib
 import io
 import os
+import sys
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
@@ -180,16 +182,64 @@ def reset_loaded() -> None:
     _LOADED.clear()
 
 
+def _flatten(obj, prefix: str = "") -> dict[str, np.ndarray]:
+    """Nested dicts, tuples and lists of tensors (or of strings) as ``{"a/0": array}``, for an ``.npz`` file."""
+    if isinstance(obj, torch.Tensor):
+        return {prefix: obj.numpy()}
+    if isinstance(obj, list) and all(isinstance(v, str) for v in obj):
+        return {prefix + "#str": np.array(obj, dtype=np.str_)}
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj)
+    kind = "d" if isinstance(obj, dict) else "t"
+    return {k: v for key, value in items for k, v in _flatten(value, f"{prefix}{kind}:{key}/").items()}
+
+
+def _unflatten(arrays: dict[str, np.ndarray]):
+    """The inverse of :func:`_flatten` (tensors share the arrays' memory)."""
+    root: dict = {}
+    for name, array in arrays.items():
+        *path, leaf = name.split("/")
+        node = root
+        for part in path:
+            node = node.setdefault(part, {})
+        node[leaf] = list(array.tolist()) if leaf == "#str" else torch.from_numpy(array)
+
+    def build(node):
+        if not isinstance(node, dict):
+            return node
+        if set(node) <= {"", "#str"}:  # a leaf
+            return node.get("", node.get("#str"))
+        kind = next(iter(node))[:2]
+        children = {k[2:]: build(v) for k, v in node.items()}
+        if kind == "t:":
+            return tuple(children[str(i)] for i in range(len(children)))
+        return children
+
+    return build(root)
+
+
 def _cached(key: str, md5s: dict[str, str], build) -> dict:
-    """Load decoded tensors from the cache file for ``key`` and these md5s, or build and save them."""
+    """Load decoded tensors from the cache file for ``key`` and these md5s, or build and save them.
+
+    The cache is a NumPy ``.npz`` read with ``allow_pickle=False``: a crafted file can hold wrong numbers, which
+    the md5 check of the raw files does not cover, but it can never run code. A file that cannot be read (cut
+    short, not an ``.npz``) is moved aside as ``<name>.corrupt-<pid>`` and rebuilt from the raw files.
+    """
     tag = hashlib.md5("".join(sorted(md5s.values())).encode()).hexdigest()[:12]
-    path = cache_dir() / f"{key}-{tag}.pt"
+    path = cache_dir() / f"{key}-{tag}.npz"
     if path.is_file():
-        return torch.load(path, weights_only=False)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return _unflatten({name: z[name] for name in z.files})
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+            aside = path.with_name(f"{path.name}.corrupt-{os.getpid()}")
+            os.replace(path, aside)
+            print(f"data: the decoded-data cache {path} is unreadable ({type(e).__name__}: {e}); moved aside to "
+                  f"{aside.name} and rebuilt from the raw files", file=sys.stderr, flush=True)
     tensors = build()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    torch.save(tensors, tmp)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        np.savez(f, **_flatten(tensors))
     os.replace(tmp, path)
     return tensors
 

@@ -17,10 +17,12 @@ import torch
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# Harness files that only read, judge or print results: editing them does not change what an experiment
-# measures, so they stay out of the code hash that keys the result cache.
+# Harness files that only read, judge, print, store or reject results: editing them does not change what an
+# experiment measures, so they stay out of the code hash that keys the result cache. The runner (cache, judging,
+# logs) is among them; what decides a run's values is bench/execute.py (seeding and the call), which is not.
+# bench/health.py only turns broken runs into errors: a healthy run's values are the same with or without it.
 _NOT_MEASURING = {"__main__.py", "cli.py", "claims.py", "conftest.py", "provenance.py", "results.py", "verdict.py",
-                  "report.py"}
+                  "report.py", "runner.py", "health.py", "files.py"}
 # subpackages whose modules count for a paper only when it imports them by name (see code_files)
 _IMPORTED_BY_NAME = ("hardware", "metrics", "compress")
 

@@ -14,16 +14,16 @@ import json
 import os
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from bench import data, provenance, registry
+from bench import data, health, provenance, registry
 from bench.claims import Claim, Paper
-from bench.train import seed_everything
+from bench.execute import execute
+from bench.files import atomic_write_text, cache_entry_problem, quarantine, safe_join
 from bench.verdict import ERROR, NOT_TESTABLE, Criterion, Summary, Verdict, decide, summarize
 
 
@@ -161,48 +161,64 @@ class Runner:
                   "cifar10_canonical_present": (data.data_dir() / "cifar-10-batches-py").is_dir()}
         return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
+    def cache_path(self, paper: Paper, experiment: str, key: str) -> Path:
+        """Where a seed run is cached; every part is an identifier, and the path stays inside the cache."""
+        return safe_join(self.cache_dir, paper.slug, experiment, f"{key}.json")
+
     def run_seed(self, paper: Paper, experiment: str, seed: int) -> SeedRun:
-        """Run (or fetch from the cache) one experiment at one seed."""
+        """Run (or fetch from the cache) one experiment at one seed.
+
+        A cache entry is used only when it parses and matches what was asked (seed, config, device, exactly the
+        declared metrics, each finite); anything else is moved aside to ``<cache>/quarantine/`` with a line saying
+        why, and the seed runs again. A run that breaks its experiment's sanity bounds is an ``error``.
+        """
         cfg, _ = paper.scale_config(experiment, self.scale)
         key = self._key(paper, experiment, cfg, seed)
         if key in self._memo:
             return self._memo[key]
-        path = self.cache_dir / paper.slug / experiment / f"{key}.json"
-        if path.is_file() and not self.rerun:
-            rec = json.loads(path.read_text())
-            run = SeedRun(seed, rec["metrics"], None, rec["wall_s"], True, rec.get("datasets", {}),
-                          rec.get("measured_at", ""), rec.get("commit"))
-            self.log(f"[{paper.slug}] {experiment} seed {seed}: cached ({rec['wall_s']:.1f} s when measured)")
-        else:
+        path = self.cache_path(paper, experiment, key)
+        run = None if self.rerun else self._read_cached(paper, experiment, cfg, seed, path)
+        if run is None:
             run = self._execute(paper, experiment, cfg, seed)
             if run.error is None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".tmp{os.getpid()}")
-                tmp.write_text(json.dumps({"metrics": run.metrics, "wall_s": run.wall_s, "datasets": run.datasets,
-                                           "config": dataclasses.asdict(cfg), "seed": seed,
-                                           "device": self.device.type, "measured_at": run.measured_at,
-                                           "commit": run.commit}))
-                os.replace(tmp, path)
+                entry = {"metrics": run.metrics, "wall_s": run.wall_s, "datasets": run.datasets,
+                         "config": dataclasses.asdict(cfg), "seed": seed, "device": self.device.type,
+                         "measured_at": run.measured_at, "commit": run.commit}
+                atomic_write_text(path, json.dumps(entry))  # same key, same content: a rename needs no lock
+        if run.error is None:
+            reason = health.sanity_failures(run.metrics, paper.spec.experiments[experiment].sanity)
+            if reason:
+                run = dataclasses.replace(run, error=reason)
+                self.log(f"[{paper.slug}] {experiment} seed {seed}: error: {reason}")
         self._memo[key] = run
         return run
 
-    def _execute(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig, seed: int) -> SeedRun:
-        fn = paper.experiment_fn(experiment)
-        self.log(f"[{paper.slug}] {experiment} seed {seed} on {self.device.type} at {self.scale} scale: running")
-        data.reset_loaded()
-        seed_everything(seed)
-        start = time.perf_counter()
+    def _read_cached(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig, seed: int,
+                     path: Path) -> SeedRun | None:
+        """The cached run at ``path``, or None when there is none or it is unusable (then quarantined)."""
+        if not path.is_file():
+            return None
+        declared = registry.info(paper.experiment_fn(experiment)).metrics
         try:
-            metrics = registry.run_experiment(fn, cfg, seed, self.device)
-            summarize(list(metrics.values()))  # non-finite metrics (a diverged run) are errors
-            error = None
-        except Exception as e:  # recorded as the verdict `error`, with where it happened
-            tb = traceback.extract_tb(e.__traceback__)[-1]
-            metrics, error = None, f"{type(e).__name__}: {e} ({Path(tb.filename).name}:{tb.lineno})"
-        wall = time.perf_counter() - start
-        self.log(f"[{paper.slug}] {experiment} seed {seed}: {'failed: ' + error if error else 'done'} "
-                 f"in {wall:.1f} s")
-        return SeedRun(seed, metrics, error, wall, False, data.loaded_datasets(), provenance.now(),
+            rec = json.loads(path.read_text())
+            problem = cache_entry_problem(rec, seed, dataclasses.asdict(cfg), self.device.type, declared)
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            problem = f"not readable as JSON ({type(e).__name__}: {e})"
+        if problem:
+            aside = quarantine(path, self.cache_dir)
+            self.log(f"[{paper.slug}] {experiment} seed {seed}: the cache entry {path.name} is unusable ({problem});"
+                     f" moved to {aside} and measured again")
+            return None
+        self.log(f"[{paper.slug}] {experiment} seed {seed}: cached ({rec['wall_s']:.1f} s when measured)")
+        return SeedRun(seed, {m: float(rec["metrics"][m]) for m in declared}, None, float(rec["wall_s"]), True,
+                       rec.get("datasets") or {}, str(rec.get("measured_at") or ""), rec.get("commit"))
+
+    def _execute(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig, seed: int) -> SeedRun:
+        self.log(f"[{paper.slug}] {experiment} seed {seed} on {self.device.type} at {self.scale} scale: running")
+        out = execute(paper.experiment_fn(experiment), cfg, seed, self.device, f"{paper.slug}.{experiment} seed {seed}")
+        self.log(f"[{paper.slug}] {experiment} seed {seed}: {'failed: ' + out.error if out.error else 'done'} "
+                 f"in {out.wall_s:.1f} s")
+        return SeedRun(seed, out.metrics, out.error, out.wall_s, False, out.datasets, provenance.now(),
                        self.code_state(paper)[1])
 
     # -- claims ------------------------------------------------------------------------------------------
