@@ -30,8 +30,10 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import importlib.util
+import json
 import re
 import sys
+import typing
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -39,15 +41,18 @@ from types import ModuleType
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from bench import registry
 from bench.verdict import Criterion
+from bench.yamlsafe import YAMLStrictError, load_yaml
 
 PAPERS_DIR = Path(__file__).resolve().parent.parent / "papers"
 SCALES = ("smoke", "cpu", "full")
 SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 CLAIM_ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
+MAX_SEEDS = 100
+ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$")
 
 
 class ClaimsError(ValueError):
@@ -65,6 +70,20 @@ class PaperMeta(_Strict):
     arxiv: str | None = None
     code: str | None = None
     url: str | None = None
+
+    @field_validator("code", "url")
+    @classmethod
+    def _http_link(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^\s<>'\"]+$", v):
+            raise ValueError(f"{v!r} is not an http(s) link (reports render only http and https links)")
+        return v
+
+    @field_validator("arxiv")
+    @classmethod
+    def _arxiv_id(cls, v: str | None) -> str | None:
+        if v is not None and not ARXIV_ID.match(v):
+            raise ValueError(f"{v!r} is not an arXiv id such as 1608.03665v4")
+        return v
 
 
 class ExperimentSpec(_Strict):
@@ -93,9 +112,11 @@ class ExperimentSpec(_Strict):
         for name, cfg in v.items():
             if name not in SCALES:
                 raise ValueError(f"unknown scale {name!r} (scales are {', '.join(SCALES)})")
+            if cfg is not None and not isinstance(cfg, dict):
+                raise ValueError(f"scale {name!r}: expected a mapping of config values, not {type(cfg).__name__}")
             seeds = (cfg or {}).get("seeds", 1)
-            if not isinstance(seeds, int) or seeds < 1:
-                raise ValueError(f"scale {name!r}: seeds must be a positive integer, not {seeds!r}")
+            if not isinstance(seeds, int) or isinstance(seeds, bool) or not 1 <= seeds <= MAX_SEEDS:
+                raise ValueError(f"scale {name!r}: seeds must be an integer from 1 to {MAX_SEEDS}, not {seeds!r}")
         return v
 
 
@@ -283,7 +304,9 @@ def _where(file: Path, raw: dict, loc: tuple) -> str:
 def parse_claims_file(path: Path) -> ClaimsFile:
     """Parse and schema-check one claims file; raise ClaimsError with a one-line message."""
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path)
+    except (OSError, YAMLStrictError) as e:
+        raise ClaimsError(f"{path}: not a valid claims file: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -359,7 +382,10 @@ class Paper:
             if fn is None or registry.info(fn) is None:
                 raise ClaimsError(f"{where}: experiment {name}: field function: unknown experiment function "
                                   f"{spec.function or name!r} (not an @experiment in {module.__name__})")
-            for scale in spec.scales:
+            for scale, values in spec.scales.items():
+                problem = config_type_problem(registry.info(fn).config, values or {})
+                if problem:
+                    raise ClaimsError(f"{where}: experiment {name}: field scales.{scale}.{problem}")
                 try:
                     self.scale_config(name, scale)
                 except (TypeError, ValueError) as e:
@@ -396,6 +422,32 @@ class Paper:
                                   f"{fig.experiment} returns")
 
 
+def config_type_problem(config: type, values: dict[str, Any]) -> str:
+    """``'key: why'`` for the first config value whose type is not its field's, or ''.
+
+    Values are checked as JSON against the dataclass's annotations in pydantic's strict mode: an integer may
+    stand for a float and a list for a tuple, but ``"2"`` is not a number and ``true`` not an integer. Unknown
+    keys are left to ``ExperimentConfig.from_mapping``, which names them.
+    """
+    hints = typing.get_type_hints(config)
+    for key, value in values.items():
+        if key == "seeds" or key not in hints:
+            continue
+        try:
+            TypeAdapter(hints[key]).validate_json(json.dumps(value, allow_nan=False), strict=True)
+        except ValidationError as e:
+            err = e.errors()[0]
+            at = "".join(f"[{p}]" for p in err["loc"])
+            return f"{key}{at}: {value!r} is not a valid {_type_name(hints[key])} ({err['msg']})"
+        except (TypeError, ValueError) as e:
+            return f"{key}: {value!r} is not a valid {_type_name(hints[key])} ({e})"
+    return ""
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) if isinstance(tp, type) else str(tp).replace("typing.", "")
+
+
 def load_paper(path: Path) -> Paper:
     """Load and fully validate the paper in folder ``path``."""
     slug = path.name
@@ -406,9 +458,23 @@ def load_paper(path: Path) -> Paper:
     return paper
 
 
-def discover(patterns: list[str] | None = None, root: Path = PAPERS_DIR) -> list[Paper]:
-    """Every paper folder under ``root`` with a claims.yaml, filtered by glob ``patterns`` on the slug."""
+def discover(patterns: list[str] | None = None, root: Path = PAPERS_DIR,
+             problems: list[str] | None = None) -> list[Paper]:
+    """Every paper folder under ``root`` with a claims.yaml, filtered by glob ``patterns`` on the slug.
+
+    A paper that does not validate raises :class:`ClaimsError`, unless ``problems`` is a list: then its one-line
+    error is appended there and the other papers are still returned (``show``, ``index`` and the reports carry
+    on past one broken claims file).
+    """
     folders = sorted(p.parent for p in root.glob("*/claims.yaml"))
     if patterns:
         folders = [f for f in folders if any(fnmatch.fnmatchcase(f.name, pat) for pat in patterns)]
-    return [load_paper(f) for f in folders]
+    papers = []
+    for folder in folders:
+        try:
+            papers.append(load_paper(folder))
+        except ClaimsError as e:
+            if problems is None:
+                raise
+            problems.append(str(e))
+    return papers

@@ -11,19 +11,23 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 
-from bench.claims import SCALES, ClaimsError, discover
+from bench.claims import MAX_SEEDS, SCALES, SLUG, ClaimsError, discover
+from bench.files import UnsafePath
 from bench.results import (
     RESULTS_DIR,
     format_latency,
     format_record,
-    load_latency,
-    load_results,
+    latency_paths,
     results_path,
+    scan_results,
     write_paper_results,
 )
+from bench.schema import ResultsFileError
 
 
 def _papers(patterns: list[str] | None):
@@ -53,15 +57,52 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+class OptionError(ValueError):
+    """A command-line option refused before any work starts; the message is one line."""
+
+
+def check_seeds(seeds: int | None) -> None:
+    if seeds is not None and not 1 <= seeds <= MAX_SEEDS:
+        raise OptionError(f"--seeds {seeds}: give a number of seeds from 1 to {MAX_SEEDS}")
+
+
+def check_results_dir(value: str) -> Path | None:
+    """The results folder (None for 'none'), refused unless a file can be created in it."""
+    if value == "none":
+        return None
+    root = Path(value)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise OptionError(f"--results-dir {value}: cannot write there ({e.strerror or e})") from None
+    return root
+
+
+def check_device(device: str) -> None:
+    from bench.provenance import resolve_device
+
+    try:
+        resolve_device(device)
+    except (RuntimeError, ValueError) as e:
+        raise OptionError(str(e)) from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bench.runner import Runner
 
+    check_seeds(args.seeds)
+    check_device(args.device)
+    results_dir = check_results_dir(args.results_dir)
+    papers = _papers(args.paper)
     runner = Runner(args.scale, args.device, args.seeds, args.rerun)
     status = 0
-    for paper in _papers(args.paper):
+    for paper in papers:
         results = runner.run_paper(paper)
-        if args.results_dir != "none":
-            path = write_paper_results(runner, paper.slug, Path(args.results_dir))
+        if results_dir is not None:
+            path = write_paper_results(runner, paper.slug, results_dir)
             print(f"\nresults written to {path}\n")
             import json
 
@@ -72,22 +113,49 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    problems: list[str] = []
     records = []
     for pattern in args.paper or [None]:
-        records += [r for r in load_results(Path(args.results_dir), pattern, args.scale)
-                    if args.hardware is None or r["hardware"] == args.hardware]
+        found, bad = scan_results(Path(args.results_dir), pattern, args.scale)
+        records += [r for r in found if args.hardware is None or r["hardware"] == args.hardware]
+        problems += bad
     latency = []  # what bench/test_latency.py measured and simulated
     for pattern in args.paper or [None]:
-        latency += [r for r in load_latency(Path(args.results_dir), pattern, args.scale)
-                    if args.hardware is None or r["hardware"] == args.hardware]
-    if not records and not latency:
-        where = results_path(args.paper[0] if args.paper else "<slug>", args.scale or "<scale>", "<hardware>",
-                             Path(args.results_dir))
-        print(f"no results found (looked for {where}); run `python -m bench run` first", file=sys.stderr)
+        for path in latency_paths(Path(args.results_dir), pattern, args.scale):
+            try:
+                rec = json.loads(path.read_text())
+                if not isinstance(rec, dict) or not isinstance(rec.get("speedups"), dict) \
+                        or not isinstance(rec.get("provenance"), dict):
+                    raise ValueError("fields speedups and provenance must be objects")
+            except (OSError, UnicodeDecodeError, ValueError) as e:
+                problems.append(f"{path}: not a latency file ({e})")
+                continue
+            if args.hardware is None or rec.get("hardware") == args.hardware:
+                latency.append(rec)
+    if not records and not latency and not problems:
+        where = results_path(args.paper[0] if args.paper and SLUG.match(args.paper[0]) else "x", args.scale or "cpu",
+                             "hardware", Path(args.results_dir))
+        print(f"no results found (looked for {where.parent / '<scale>-<hardware>.json'}); run `python -m bench run` "
+              f"first", file=sys.stderr)
         return 1
-    labels = _labels(discover())
-    print("\n\n".join([format_record(r, *labels) for r in records] + [format_latency(r) for r in latency]))
-    return 0
+    labels = _labels(discover(problems=problems))
+    blocks = []
+    for r in [*records, *latency]:
+        try:
+            blocks.append(format_record(r, *labels) if r in records else format_latency(r))
+        except (KeyError, TypeError, ValueError, AttributeError) as e:  # a latency file of an unknown shape
+            problems.append(f"{r.get('paper')} ({r.get('scale')}, {r.get('hardware')}): cannot be shown ({e})")
+    print("\n\n".join(blocks))
+    return _report_problems(problems)
+
+
+def _report_problems(problems: list[str]) -> int:
+    """Print each problem on stderr after the output; exit status 1 if there was any."""
+    for line in problems:
+        print(f"problem: {line}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} file(s) could not be used and were left out (listed above)", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _simulated(papers) -> dict[tuple[str, str], str]:
@@ -107,26 +175,38 @@ def _labels(papers) -> tuple[dict, dict, set[str]]:
 def cmd_report(args: argparse.Namespace) -> int:
     from bench import report
 
-    scales = [s for s in args.scales.split(",") if s]
-    unknown = [s for s in scales if s not in SCALES]
-    if unknown:
-        raise ClaimsError(f"--scales: unknown scale {unknown[0]!r} (scales: {', '.join(SCALES)})")
+    scales = _scales(args.scales)
     out, results_dir = Path(args.out), Path(args.results_dir)
-    for paper in _papers(args.paper):
+    problems: list[str] = []
+    papers = discover(args.paper or None, problems=problems)
+    if args.paper and not papers and not problems:
+        raise ClaimsError(f"--paper {' '.join(args.paper)} matches no paper folder under papers/")
+    for paper in papers:
         print(f"[{paper.slug}] rendering the report (scales {', '.join(scales)}) ...", flush=True)
         path = report.render_report(paper.slug, out, results_dir, scales)
         print(f"[{paper.slug}] wrote {path}")
     if not args.no_index:
-        print(f"wrote {report.write_index(out, results_dir, scales)}")
-    return 0
+        print(f"wrote {report.write_index(out, results_dir, scales, index_problems := [])}")
+        problems += [p for p in index_problems if p not in problems]
+    return _report_problems(problems)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     from bench import report
 
-    scales = [s for s in args.scales.split(",") if s]
-    print(f"wrote {report.write_index(Path(args.out), Path(args.results_dir), scales)}")
-    return 0
+    scales = _scales(args.scales)
+    problems: list[str] = []
+    print(f"wrote {report.write_index(Path(args.out), Path(args.results_dir), scales, problems)}")
+    return _report_problems(problems)
+
+
+def _scales(text: str) -> list[str]:
+    scales = [s for s in text.split(",") if s]
+    unknown = [s for s in scales if s not in SCALES]
+    if unknown or not scales:
+        raise OptionError(f"--scales {text!r}: unknown scale {unknown[0]!r}" if unknown else
+                          f"--scales {text!r}: name at least one scale")
+    return scales
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,6 +240,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.fn(args)
-    except (ClaimsError, FileNotFoundError) as e:
+    except (ClaimsError, OptionError, UnsafePath, ResultsFileError, FileNotFoundError, TimeoutError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -36,6 +36,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="where result files are written ('none' writes none)")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse a bad option in one line before anything is collected or run."""
+    from bench.cli import OptionError, check_device, check_results_dir, check_seeds
+
+    try:
+        check_seeds(config.getoption("seeds", default=None))
+        if config.getoption("device", default="auto") == "cuda":
+            check_device("cuda")
+        check_results_dir(config.getoption("results_dir", default="none"))
+    except OptionError as e:
+        raise pytest.UsageError(str(e)) from None
+
+
 def _papers(config: pytest.Config):
     if not hasattr(config, "_bench_papers"):
         patterns = config.getoption("paper") or None

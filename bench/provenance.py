@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # logs) is among them; what decides a run's values is bench/execute.py (seeding and the call), which is not.
 # bench/health.py only turns broken runs into errors: a healthy run's values are the same with or without it.
 _NOT_MEASURING = {"__main__.py", "cli.py", "claims.py", "conftest.py", "provenance.py", "results.py", "verdict.py",
-                  "report.py", "runner.py", "health.py", "files.py"}
+                  "report.py", "runner.py", "health.py", "files.py", "schema.py", "yamlsafe.py"}
 # subpackages whose modules count for a paper only when it imports them by name (see code_files)
 _IMPORTED_BY_NAME = ("hardware", "metrics", "compress")
 

@@ -20,6 +20,7 @@ import html
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ import pandas as pd
 from . import provenance
 from .claims import PAPERS_DIR, SCALES, Figure, Paper, discover
 from .results import RESULTS_DIR, is_measured_device, latency_paths, latency_table
+from .schema import ResultsFileError, read_results_file
 from .verdict import Criterion
 
 REPORTS_DIR = provenance.REPO_ROOT / "reports"
@@ -90,34 +92,13 @@ class ResultFile:
         return self.record.get("provenance") or {}
 
 
-def _problem(rec: object, slug: str) -> str:
-    """The first reason ``rec`` cannot be read as a results file of ``slug``, or ''."""
-    if not isinstance(rec, dict):
-        return "the file is not a JSON object"
-    for key, kind in (("paper", str), ("scale", str), ("hardware", str), ("provenance", dict), ("claims", dict)):
-        if not isinstance(rec.get(key), kind):
-            return f"field {key}: missing or not a {kind.__name__}"
-    if rec["paper"] != slug:
-        return f"field paper: {rec['paper']!r}, but the file is in {slug}/"
-    if rec["scale"] not in SCALES:
-        return f"field scale: unknown scale {rec['scale']!r}"
-    for key in ("code_hash", "commit", "date"):
-        if key not in rec["provenance"]:
-            return f"field provenance.{key}: missing"
-    for cid, c in rec["claims"].items():
-        if not isinstance(c, dict) or not isinstance(c.get("verdict", ""), (str, type(None))):
-            return f"claim {cid}: not an object with a verdict"
-        for m, s in (c.get("metrics") or {}).items():
-            ok = isinstance(s, dict) and isinstance(s.get("mean"), (int, float)) \
-                and isinstance(s.get("ci95"), list) and len(s["ci95"]) == 2 and isinstance(s.get("values"), list)
-            if not ok:
-                return f"claim {cid}: field metrics.{m}: needs mean, ci95 [lo, hi] and values"
-    return ""
-
-
 def read_results(paper: Paper, results_dir: Path = RESULTS_DIR, scales: Sequence[str] | None = None,
                  ) -> list[ResultFile]:
-    """The paper's results files (at ``scales``, all if None), ordered by scale, each checked and classified."""
+    """The paper's results files (at ``scales``, all if None), ordered by scale, each checked and classified.
+
+    A file is ``malformed`` when it fails the results schema (``bench.schema``, the one the writer and ``show``
+    use), ``stale`` when it or any of its claims was measured with code whose hash differs from the current.
+    """
     current = provenance.code_hash(paper.path)
     files = []
     for p in sorted((Path(results_dir) / paper.slug).glob("*.json")):
@@ -125,22 +106,30 @@ def read_results(paper: Paper, results_dir: Path = RESULTS_DIR, scales: Sequence
         if scale not in SCALES or (scales and scale not in scales):  # latency-*.json are not claims results
             continue
         try:
-            rec = json.loads(p.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            files.append(ResultFile(p, "malformed", f"not readable as JSON ({e})"))
+            rec = read_results_file(p, paper.slug)
+        except ResultsFileError as e:
+            files.append(ResultFile(p, "malformed", str(e).removeprefix(f"{p}: ")))
             continue
-        problem = _problem(rec, paper.slug)
-        if problem:
-            files.append(ResultFile(p, "malformed", problem, rec if isinstance(rec, dict) else {}))
-            continue
-        measured = rec["provenance"]["code_hash"]
-        if measured != current:
-            files.append(ResultFile(p, "stale", f"measured with code hash {measured}; the paper's code and the "
+        measured = {rec["provenance"]["code_hash"]} | {c.get("code_hash") for c in rec["claims"].values()
+                                                       if c.get("code_hash")}
+        if measured != {current}:
+            old = ", ".join(sorted(measured - {current}))
+            files.append(ResultFile(p, "stale", f"measured with code hash {old}; the paper's code and the "
                                                 f"measuring harness now hash to {current}", rec))
         else:
             files.append(ResultFile(p, "ok", "", rec))
     order = {s: i for i, s in enumerate(SCALES)}
     return sorted(files, key=lambda f: (order.get(f.scale, 9), f.hardware))
+
+
+def claim_status(f: ResultFile, claim: dict, current: str) -> str:
+    """``stale`` when the claim's own code hash (or its file's) differs from the current code's, else ``ok``."""
+    return "ok" if (claim.get("code_hash") or f.provenance.get("code_hash")) == current else "stale"
+
+
+def safe_link(url: object) -> str | None:
+    """``url`` when it is an http(s) link that can be put in an ``href``, else None (rendered as text)."""
+    return url if isinstance(url, str) and re.match(r"^https?://[^\s<>'\"]+$", url) else None
 
 
 def missing_scales(files: list[ResultFile], scales: Sequence[str]) -> list[str]:
@@ -202,6 +191,7 @@ def claim_table(paper: Paper, files: list[ResultFile]) -> pd.DataFrame:
                 "paper_value": fmt_value(claim.paper_value),
                 "criterion": "\n".join(f"{m} {c}" for m, c in criteria.items())}
         found = False
+        current = provenance.code_hash(paper.path)
         for f in readable(files):
             c = f.record["claims"].get(claim.id)
             if c is None:
@@ -217,7 +207,7 @@ def claim_table(paper: Paper, files: list[ResultFile]) -> pd.DataFrame:
                          "scale": f.scale, "hardware": f.hardware,
                          "commit": (c.get("commit") or f.provenance.get("commit") or "")[:10],
                          "date": str(c.get("measured_at") or f.provenance.get("date", ""))[:10],
-                         "status": f.status, "file": f.path.name})
+                         "status": claim_status(f, c, current), "file": f.path.name})
         if not found:
             rows.append({**base, "measured": "", "seeds": 0,
                          "verdict": "not_testable" if claim.not_testable else "no result",
@@ -288,7 +278,7 @@ def status_html(files: list[ResultFile], scales: Sequence[str]) -> str:
         elif f.status == "stale":
             parts.append(f"<div class='warn'><b>Stale results</b> <code>{_cell(f.path.name)}</code>: "
                          f"{_cell(f.problem)}. The numbers describe the code of the commit they name "
-                         f"({_cell(f.provenance.get('commit', '')[:10])}); re-run to refresh them.</div>")
+                         f"({_cell((f.provenance.get('commit') or '')[:10])}); re-run to refresh them.</div>")
     for s in missing_scales(files, scales):
         parts.append(f"<div class='warn'><b>No results at scale <code>{s}</code></b>: run "
                      f"<code>python -m bench run --scale {s}</code> (or <code>dvc repro</code>).</div>")
@@ -298,7 +288,7 @@ def status_html(files: list[ResultFile], scales: Sequence[str]) -> str:
 def header_html(paper: Paper, files: list[ResultFile], scales: Sequence[str]) -> str:
     """Title, authors, venue and links of the paper; which results files the report shows."""
     m = paper.spec.paper
-    links = [(name, url) for name, url in (("paper", m.url), ("code", m.code)) if url]
+    links = [(name, url) for name, url in (("paper", safe_link(m.url)), ("code", safe_link(m.code))) if url]
     if m.arxiv:
         links.insert(0, ("arXiv", f"https://arxiv.org/abs/{m.arxiv}"))
     link_html = " · ".join(f"<a href='{html.escape(u)}'>{n}</a>" for n, u in links)
@@ -620,7 +610,7 @@ def verdict_counts(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def index_html(papers: list[Paper], results_dir: Path = RESULTS_DIR, reports: set[str] | None = None,
-               scales: Sequence[str] = ("cpu", "full")) -> str:
+               scales: Sequence[str] = ("cpu", "full"), problems: Sequence[str] = ()) -> str:
     """The index page: counts per scale and verdict, then every claim grouped by paper, with badges and links."""
     rows = index_rows(papers, results_dir, scales)
     counts = verdict_counts(rows)
@@ -636,6 +626,9 @@ def index_html(papers: list[Paper], results_dir: Path = RESULTS_DIR, reports: se
            f"Student-t interval over seeds against criteria fixed before the results were seen; click a column "
            f"header to sort.</p>",
            "<h2>Verdicts per scale</h2>"]
+    if problems:
+        out.insert(-1, "<div class='bad' id='problems'><b>Left out of this page</b> (fix or remove these files):<ul>"
+                   + "".join(f"<li>{_cell(p)}</li>" for p in problems) + "</ul></div>")
     if counts.empty:
         out.append("<p>No claims.</p>")
     else:
@@ -726,13 +719,21 @@ def render_report(slug: str, out_dir: Path = REPORTS_DIR, results_dir: Path = RE
 
 
 def write_index(out_dir: Path = REPORTS_DIR, results_dir: Path = RESULTS_DIR,
-                scales: Sequence[str] = ("cpu", "full")) -> Path:
-    """Write ``<out_dir>/index.html`` for every paper, linking the reports present in ``out_dir``."""
+                scales: Sequence[str] = ("cpu", "full"), problems: list[str] | None = None) -> Path:
+    """Write ``<out_dir>/index.html`` for every paper, linking the reports present in ``out_dir``.
+
+    A paper whose claims.yaml does not validate and a malformed results file are left out, listed at the top of
+    the page and appended to ``problems`` (when given), so one broken file never hides the others.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    papers = discover()
+    problems = [] if problems is None else problems
+    papers = discover(problems=problems)
+    for paper in papers:
+        problems += [f"{f.path}: {f.problem}" for f in read_results(paper, results_dir, scales)
+                     if f.status == "malformed"]
     reports = {p.stem for p in out_dir.glob("*.html") if p.stem != "index"}
-    return _write_atomically(out_dir / "index.html", index_html(papers, results_dir, reports, scales))
+    return _write_atomically(out_dir / "index.html", index_html(papers, results_dir, reports, scales, problems))
 
 
 def _write_atomically(target: Path, text: str) -> Path:

@@ -10,27 +10,27 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
+import sys
 from pathlib import Path
 
 from bench import provenance
 from bench.claims import SCALES
+from bench.files import atomic_write_text, locked, safe_join, set_aside
 from bench.runner import ClaimResult, Runner
-from bench.verdict import summarize
+from bench.schema import ResultsFileError, read_results_file, validate_record
+from bench.verdict import ERROR, summarize
 
 RESULTS_DIR = provenance.REPO_ROOT / "reference_results"
 
 
 def results_path(slug: str, scale: str, hardware: str, root: Path = RESULTS_DIR) -> Path:
-    return root / slug / f"{scale}-{hardware}.json"
+    """``root/<slug>/<scale>-<hardware>.json``; every part must be an identifier (``bench.files.safe_join``)."""
+    return safe_join(Path(root), slug, f"{scale}-{hardware}.json")
 
 
 def atomic_write_json(path: Path, obj: dict) -> None:
     """Write JSON to a temporary file beside ``path`` and rename it: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1, sort_keys=False, default=str) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=False, default=str, allow_nan=False) + "\n")
 
 
 def _experiments_record(runner: Runner, slug: str, results: list[ClaimResult]) -> dict:
@@ -50,55 +50,100 @@ def _experiments_record(runner: Runner, slug: str, results: list[ClaimResult]) -
     return out
 
 
-def write_paper_results(runner: Runner, slug: str, root: Path = RESULTS_DIR) -> Path:
-    """Write (merging) the results file of one paper for the runner's scale and hardware; return its path."""
+def _is_measurement(claim: dict) -> bool:
+    """A claim record that a later run may replace good results with: a verdict other than error or skipped."""
+    return claim.get("verdict") not in (None, ERROR)
+
+
+def write_paper_results(runner: Runner, slug: str, root: Path = RESULTS_DIR, log=None) -> Path:
+    """Write (merging) the results file of one paper for the runner's scale and hardware; return its path.
+
+    Under the file's lock: read the old file (an unreadable one is set aside as ``<name>.corrupt-<time>``,
+    never overwritten unseen), then per claim keep the old record unless this run measured it (a verdict other
+    than ``error`` or skipped). An old good record kept over this run's error gets ``last_failure`` with the
+    error, and keeps its own ``code_hash``, by which reports mark it stale when the code has changed since.
+    """
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     results = list(runner.results[slug].values())
     paper = runner.papers[slug]
     hardware = provenance.hardware_name(runner.device)
     path = results_path(slug, runner.scale, hardware, root)
     code, commit = runner.code_state(paper)
-    datasets = {}
-    for r in results:
-        for run in r.runs:
-            datasets.update(run.datasets)
-    claims = {r.claim.id: {**r.as_dict(), "code_hash": code, "measured_at": provenance.now()} for r in results}
+    now = provenance.now()
+    claims = {r.claim.id: {**r.as_dict(), "code_hash": code, "measured_at": now} for r in results}
     experiments = _experiments_record(runner, slug, results)
-    if path.is_file():
-        old = json.loads(path.read_text())
-        kept = {cid: c for cid, c in old.get("claims", {}).items()
-                if cid not in claims and c.get("code_hash") == code and cid in {x.id for x in paper.spec.claims}}
-        claims = {**kept, **claims}
-        for exp, rec in old.get("experiments", {}).items():
-            experiments.setdefault(exp, rec)
-        if old.get("provenance", {}).get("code_hash") == code:
-            datasets = {**old["provenance"].get("datasets", {}), **datasets}
-    order = [c.id for c in paper.spec.claims]
-    meta = paper.spec.paper
-    record = {
-        "paper": slug,
-        "title": meta.title,
-        "arxiv": meta.arxiv,
-        "scale": runner.scale,
-        "hardware": hardware,
-        "provenance": {"commit": commit.removesuffix("-dirty") if commit else None,
-                       "dirty": bool(commit and commit.endswith("-dirty")), "code_hash": code,
-                       "date": provenance.now(),
-                       **provenance.environment(), "device": provenance.device_info(runner.device),
-                       "datasets": datasets, "seeds_override": runner.seeds_override,
-                       # compute time of the measurements in this file (cached runs count their original time)
-                       "wall_time_s": round(sum(run["wall_s"] for e in experiments.values() for run in e["runs"]), 1),
-                       "invocation_s": round(runner.wall_s.get(slug, 0.0), 1)},
-        "claims": {cid: claims[cid] for cid in order if cid in claims},
-        "experiments": experiments,
-    }
-    atomic_write_json(path, record)
+    with locked(path):
+        old = None
+        if path.is_file():
+            try:
+                old = read_results_file(path, slug)
+            except ResultsFileError as e:
+                aside = set_aside(path)
+                log(f"results: {e}; the file was set aside as {aside.name} and a new one is written")
+        datasets = {}
+        for r in results:
+            for run in r.runs:
+                datasets.update(run.datasets)
+        if old is not None:
+            merged, kept = {}, set()
+            for cid in [c.id for c in paper.spec.claims]:
+                new, prev = claims.get(cid), old["claims"].get(cid)
+                if new is not None and (_is_measurement(new) or prev is None or not _is_measurement(prev)):
+                    merged[cid] = new
+                elif prev is not None:  # nothing measured it this time: the old record stays
+                    kept.add(cid)
+                    merged[cid] = prev if new is None or new.get("verdict") != ERROR else {**prev, "last_failure": {
+                        "reason": new.get("reason"), "code_hash": code, "date": now}}
+            claims = merged
+            fresh = {c.get("experiment") for cid, c in claims.items() if cid not in kept}
+            fresh |= {ref.partition(".")[0] for c in paper.spec.claims if c.id in claims and c.id not in kept
+                      and c.test for ref in c.test.context}
+            for exp, rec in old.get("experiments", {}).items():
+                if exp not in experiments or exp not in fresh:
+                    experiments[exp] = rec
+            if old["provenance"].get("code_hash") == code:
+                datasets = {**old["provenance"].get("datasets", {}), **datasets}
+        order = [c.id for c in paper.spec.claims]
+        meta = paper.spec.paper
+        record = {
+            "paper": slug,
+            "title": meta.title,
+            "arxiv": meta.arxiv,
+            "scale": runner.scale,
+            "hardware": hardware,
+            "provenance": {"commit": commit.removesuffix("-dirty") if commit else None,
+                           "dirty": bool(commit and commit.endswith("-dirty")), "code_hash": code,
+                           "date": now,
+                           **provenance.environment(), "device": provenance.device_info(runner.device),
+                           "datasets": datasets, "seeds_override": runner.seeds_override,
+                           # compute time of the measurements in this file (cached runs count their original time)
+                           "wall_time_s": round(sum(run["wall_s"] for e in experiments.values()
+                                                    for run in e["runs"]), 1),
+                           "invocation_s": round(runner.wall_s.get(slug, 0.0), 1)},
+            "claims": {cid: claims[cid] for cid in order if cid in claims},
+            "experiments": experiments,
+        }
+        validate_record(json.loads(json.dumps(record, default=str)), path, slug, runner.scale)
+        atomic_write_json(path, record)
     return path
 
 
+def scan_results(root: Path = RESULTS_DIR, slug: str | None = None, scale: str | None = None
+                 ) -> tuple[list[dict], list[str]]:
+    """Every valid results file under ``root`` (filtered by paper and scale) and one line per unusable one."""
+    paths = [p for s in ([scale] if scale else SCALES) for p in Path(root).glob(f"{slug or '*'}/{s}-*.json")]
+    records, problems = [], []
+    for p in sorted(paths):
+        try:
+            records.append(read_results_file(p))
+        except ResultsFileError as e:
+            problems.append(str(e))
+    return records, problems
+
+
 def load_results(root: Path = RESULTS_DIR, slug: str | None = None, scale: str | None = None) -> list[dict]:
-    """Every results file under ``root`` (filtered by paper and scale), parsed; latency files are not included."""
-    paths = [p for s in ([scale] if scale else SCALES) for p in root.glob(f"{slug or '*'}/{s}-*.json")]
-    return [json.loads(p.read_text()) for p in sorted(paths)]
+    """Every valid results file under ``root`` (filtered by paper and scale), parsed; see :func:`scan_results`."""
+    return scan_results(root, slug, scale)[0]
 
 
 def latency_paths(root: Path = RESULTS_DIR, slug: str | None = None, scale: str | None = None) -> list[Path]:

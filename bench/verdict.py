@@ -57,6 +57,8 @@ class Criterion:
             m = pattern.match(text)
             if not m:
                 continue
+            if not all(math.isfinite(float(g)) for g in m.groups() if g and g[-1].isdigit()):
+                raise ValueError(f"bad criterion {text!r}: its bound is not a finite number; {CRITERION_HELP}")
             if kind == "abs":
                 c = float(m.group(2))
                 if c < 0:
