@@ -31,6 +31,7 @@ import fnmatch
 import importlib
 import importlib.util
 import json
+import os
 import re
 import sys
 import typing
@@ -306,11 +307,12 @@ def parse_claims_file(path: Path) -> ClaimsFile:
     try:
         raw = load_yaml(path)
     except (OSError, YAMLStrictError) as e:
-        raise ClaimsError(f"{path}: not a valid claims file: {e}") from None
+        raise ClaimsError(f"{path}: not a valid claims file: {' '.join(str(e).split())}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ClaimsError(f"{path}: not valid YAML{at}: {getattr(e, 'problem', None) or e}") from None
+        problem = " ".join(str(getattr(e, "problem", None) or e).split())  # one line, whatever PyYAML says
+        raise ClaimsError(f"{path}: not valid YAML{at}: {problem}") from None
     if not isinstance(raw, dict):
         raise ClaimsError(f"{path}: field (top level): expected a mapping with paper, experiments, claims")
     try:
@@ -458,7 +460,12 @@ def load_paper(path: Path) -> Paper:
     return paper
 
 
-def discover(patterns: list[str] | None = None, root: Path = PAPERS_DIR,
+def papers_root() -> Path:
+    """``$BENCH_PAPERS_DIR`` (paper folders kept outside the repository, e.g. a test's), else ``papers/``."""
+    return Path(os.environ.get("BENCH_PAPERS_DIR") or PAPERS_DIR)
+
+
+def discover(patterns: list[str] | None = None, root: Path | None = None,
              problems: list[str] | None = None) -> list[Paper]:
     """Every paper folder under ``root`` with a claims.yaml, filtered by glob ``patterns`` on the slug.
 
@@ -466,7 +473,7 @@ def discover(patterns: list[str] | None = None, root: Path = PAPERS_DIR,
     error is appended there and the other papers are still returned (``show``, ``index`` and the reports carry
     on past one broken claims file).
     """
-    folders = sorted(p.parent for p in root.glob("*/claims.yaml"))
+    folders = sorted(p.parent for p in (root or papers_root()).glob("*/claims.yaml"))
     if patterns:
         folders = [f for f in folders if any(fnmatch.fnmatchcase(f.name, pat) for pat in patterns)]
     papers = []

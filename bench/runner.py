@@ -184,7 +184,11 @@ class Runner:
                 entry = {"metrics": run.metrics, "wall_s": run.wall_s, "datasets": run.datasets,
                          "config": dataclasses.asdict(cfg), "seed": seed, "device": self.device.type,
                          "measured_at": run.measured_at, "commit": run.commit}
-                atomic_write_text(path, json.dumps(entry))  # same key, same content: a rename needs no lock
+                try:  # same key, same content: a rename needs no lock
+                    atomic_write_text(path, json.dumps(entry, allow_nan=False))
+                except OSError as e:  # a full disk or read-only cache costs the cache entry, not the result
+                    self.log(f"[{paper.slug}] {experiment} seed {seed}: could not be cached ({e.strerror or e}); "
+                             f"the result stands, the next run measures it again")
         if run.error is None:
             reason = health.sanity_failures(run.metrics, paper.spec.experiments[experiment].sanity)
             if reason:
@@ -215,7 +219,7 @@ class Runner:
 
     def _execute(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig, seed: int) -> SeedRun:
         self.log(f"[{paper.slug}] {experiment} seed {seed} on {self.device.type} at {self.scale} scale: running")
-        out = execute(paper.experiment_fn(experiment), cfg, seed, self.device, f"{paper.slug}.{experiment} seed {seed}")
+        out = execute(paper.experiment_fn(experiment), cfg, seed, self.device, f"{paper.slug}.{experiment}")
         self.log(f"[{paper.slug}] {experiment} seed {seed}: {'failed: ' + out.error if out.error else 'done'} "
                  f"in {out.wall_s:.1f} s")
         return SeedRun(seed, out.metrics, out.error, out.wall_s, False, out.datasets, provenance.now(),
