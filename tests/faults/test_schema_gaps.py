@@ -129,7 +129,8 @@ VALID_TEXT = yaml.safe_dump(TOY_SPEC, sort_keys=False)
 
 TEXT_CASES = {
     "duplicate top-level key": (VALID_TEXT + "paper: {title: X}\n", ["duplicate key 'paper'"]),
-    "duplicate key in a config": (VALID_TEXT.replace("cpu:\n        seeds: 3", "cpu:\n        seeds: 3\n        seeds: 5"),
+    "duplicate key in a config": (VALID_TEXT.replace("cpu:\n        seeds: 3",
+                                                     "cpu:\n        seeds: 3\n        seeds: 5"),
                                   ["duplicate key 'seeds'", "line"]),
     "duplicate key in a claim": (VALID_TEXT.replace("  tier: A\n", "  tier: A\n  tier: B\n", 1),
                                  ["duplicate key 'tier'"]),
