@@ -15,7 +15,6 @@ import hashlib
 import io
 import os
 import sys
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
@@ -208,7 +207,10 @@ def _unflatten(arrays: dict[str, np.ndarray]):
             return node
         if set(node) <= {"", "#str"}:  # a leaf
             return node.get("", node.get("#str"))
-        kind = next(iter(node))[:2]
+        kinds = {k[:2] for k in node}
+        if len(kinds) != 1 or not kinds <= {"d:", "t:"}:
+            raise ValueError(f"unexpected array names {sorted(node)[:3]}")
+        kind = kinds.pop()
         children = {k[2:]: build(v) for k, v in node.items()}
         if kind == "t:":
             return tuple(children[str(i)] for i in range(len(children)))
@@ -217,29 +219,50 @@ def _unflatten(arrays: dict[str, np.ndarray]):
     return build(root)
 
 
+_CACHE_FORMAT = "effdl-decoded-v1"  # stored in every cache file; a file without it is not ours
+
+
+def _valid_tree(obj) -> bool:
+    """Whether ``obj`` has the shape a loader's ``build`` returns: mappings and tuples of tensors or word lists."""
+    if isinstance(obj, torch.Tensor):
+        return True
+    if isinstance(obj, list):
+        return all(isinstance(w, str) for w in obj)
+    if isinstance(obj, (dict, tuple)):
+        values = obj.values() if isinstance(obj, dict) else obj
+        return len(obj) > 0 and all(_valid_tree(v) for v in values)
+    return False
+
+
 def _cached(key: str, md5s: dict[str, str], build) -> dict:
     """Load decoded tensors from the cache file for ``key`` and these md5s, or build and save them.
 
     The cache is a NumPy ``.npz`` read with ``allow_pickle=False``: a crafted file can hold wrong numbers, which
-    the md5 check of the raw files does not cover, but it can never run code. A file that cannot be read (cut
-    short, not an ``.npz``) is moved aside as ``<name>.corrupt-<pid>`` and rebuilt from the raw files.
+    the md5 check of the raw files does not cover, but it can never run code. A file that cannot be used (cut
+    short, not an ``.npz``, not written by this function) is moved aside as ``<name>.corrupt-<pid>`` and rebuilt
+    from the raw files.
     """
     tag = hashlib.md5("".join(sorted(md5s.values())).encode()).hexdigest()[:12]
     path = cache_dir() / f"{key}-{tag}.npz"
     if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as z:
-                return _unflatten({name: z[name] for name in z.files})
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+                if "__format__" not in z.files or str(z["__format__"]) != _CACHE_FORMAT:
+                    raise ValueError(f"no {_CACHE_FORMAT} marker: not a cache file of this suite")
+                tensors = _unflatten({name: z[name] for name in z.files if name != "__format__"})
+            if not isinstance(tensors, dict) or not _valid_tree(tensors):
+                raise ValueError("its arrays do not form decoded splits")
+            return tensors
+        except Exception as e:  # anything unusable is set aside, never trusted and never fatal
             aside = path.with_name(f"{path.name}.corrupt-{os.getpid()}")
             os.replace(path, aside)
-            print(f"data: the decoded-data cache {path} is unreadable ({type(e).__name__}: {e}); moved aside to "
+            print(f"data: the decoded-data cache {path} is unusable ({type(e).__name__}: {e}); moved aside to "
                   f"{aside.name} and rebuilt from the raw files", file=sys.stderr, flush=True)
     tensors = build()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     with open(tmp, "wb") as f:
-        np.savez(f, **_flatten(tensors))
+        np.savez(f, __format__=np.array(_CACHE_FORMAT), **_flatten(tensors))
     os.replace(tmp, path)
     return tensors
 
