@@ -209,8 +209,15 @@ def _scales(text: str) -> list[str]:
     return scales
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a refused option said in one line (no usage block) and exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, fn, helptext in (("list", cmd_list, "list papers and claims"),
                                ("validate", cmd_validate, "validate every claims.yaml"),

@@ -78,9 +78,18 @@ def _stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
 
 
+def _unused(target: Path) -> Path:
+    """``target``, or ``target.1``, ``target.2``, ... whichever does not exist yet (nothing is overwritten)."""
+    candidate, n = target, 0
+    while candidate.exists():
+        n += 1
+        candidate = target.with_name(f"{target.name}.{n}")
+    return candidate
+
+
 def set_aside(path: Path) -> Path:
     """Rename an unusable file to ``<name>.corrupt-<time>-<pid>`` beside it (kept for inspection)."""
-    aside = Path(path).with_name(f"{Path(path).name}.corrupt-{_stamp()}")
+    aside = _unused(Path(path).with_name(f"{Path(path).name}.corrupt-{_stamp()}"))
     os.replace(path, aside)
     return aside
 
@@ -91,6 +100,7 @@ def quarantine(path: Path, root: Path) -> Path:
     rel = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
     target = root / "quarantine" / rel.parent / f"{rel.name}.{_stamp()}"
     target.parent.mkdir(parents=True, exist_ok=True)
+    target = _unused(target)
     os.replace(path, target)
     return target
 

@@ -48,6 +48,7 @@ class SeedRun:
     datasets: dict = field(default_factory=dict)
     measured_at: str = ""  # when the metrics were measured (a cached run keeps its original date and commit)
     commit: str | None = None
+    note: str | None = None  # said beside the verdict (a smoke run's model at chance)
 
 
 @dataclass
@@ -190,10 +191,14 @@ class Runner:
                     self.log(f"[{paper.slug}] {experiment} seed {seed}: could not be cached ({e.strerror or e}); "
                              f"the result stands, the next run measures it again")
         if run.error is None:
-            reason = health.sanity_failures(run.metrics, paper.spec.experiments[experiment].sanity)
-            if reason:
-                run = dataclasses.replace(run, error=reason)
-                self.log(f"[{paper.slug}] {experiment} seed {seed}: error: {reason}")
+            sanity = paper.spec.experiments[experiment].sanity
+            if self.scale == "smoke" and health.sanity_broken(run.metrics, sanity):
+                run = dataclasses.replace(run, note="at smoke scale a model is at chance ("
+                                          + "; ".join(health.sanity_broken(run.metrics, sanity))
+                                          + "): this run proves the path, not the training")
+            elif health.sanity_failures(run.metrics, sanity):
+                run = dataclasses.replace(run, error=health.sanity_failures(run.metrics, sanity))
+                self.log(f"[{paper.slug}] {experiment} seed {seed}: error: {run.error}")
         self._memo[key] = run
         return run
 
@@ -266,6 +271,11 @@ class Runner:
         criteria = {m: Criterion.parse(c) for m, c in claim.test.all_criteria.items()}
         result.summaries = {m: summarize([r.metrics[m] for r in result.runs]) for m in criteria}
         result.verdict = decide(result.summaries, criteria)
+        notes = sorted({r.note for r in result.runs if r.note})
+        if notes:
+            v = result.verdict
+            result.verdict = Verdict(v.verdict, v.point, "; ".join([*([v.reason] if v.reason else []), *notes]),
+                                     v.seeds_needed)
         for ref in claim.test.context:  # figures shown beside the verdict: run them too, where they can run here
             other = ref.partition(".")[0]
             if other == exp or other in result.context_runs or self.seeds_for(paper, other) is None:
