@@ -9,6 +9,8 @@ import sys
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bench import cli, provenance
 from bench.report import index_rows, read_results, write_index
@@ -216,3 +218,60 @@ def test_nothing_outside_the_results_and_cache_changes_during_recovery(measured,
     runner.run_paper(paper)
     write_paper_results(runner, paper.slug, tmp_path / "results", log=lambda s: None)
     assert tree(tmp_path / "papers") == before
+
+
+# -- property-based: random values at random places of a results file ----------------------------------------------
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, (*prefix, i))
+
+
+_JSONISH = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False)
+                        | st.text(max_size=12), lambda kids: st.lists(kids, max_size=3)
+                        | st.dictionaries(st.text(max_size=6), kids, max_size=3), max_leaves=6)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzzed_results_file_reads_and_renders_or_is_named(_measured_template, tmp_path_factory, data):
+    from bench.claims import discover
+    from bench.results import format_record
+
+    source = next((_measured_template / "results" / "toy_paper2020").glob("cpu-*.json"))
+    record = json.loads(source.read_text())
+    where = data.draw(st.sampled_from([p for p in _paths(record) if p]))
+    node = record
+    for part in where[:-1]:
+        node = node[part]
+    if data.draw(st.booleans()):
+        node[where[-1]] = data.draw(_JSONISH)
+    elif isinstance(node, dict):
+        del node[where[-1]]
+    else:
+        node.pop(where[-1])
+    root = tmp_path_factory.mktemp("fuzz")
+    path = root / "toy_paper2020" / source.name
+    path.parent.mkdir()
+    path.write_text(json.dumps(record))
+    try:
+        rec = read_results_file(path)
+    except ResultsFileError as e:
+        one_line(str(e))
+        assert str(path) in str(e)
+        return
+    format_record(rec)
+    (paper,) = [p for p in discover(root=_measured_template / "papers") if p.slug == "toy_paper2020"]
+    files = read_results(paper, root)
+    from bench import report
+
+    report.claim_table_html(report.claim_table(paper, files))
+    report.seed_values(paper, files)
+    report.citations(paper, files)
+    report.status_html(files, ["cpu"])
+    report.provenance_table(files)
