@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from bench import provenance
-from bench.claims import SCALES, ClaimsError, discover
+from bench.claims import SCALES, discover
 from bench.hardware import systolic
 from bench.latency import SYSTOLIC_ARRAY, discover_cases, latency_record, simulated_devices
 from bench.results import RESULTS_DIR, atomic_write_json, write_paper_results
@@ -50,19 +50,24 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _papers(config: pytest.Config):
+    """The selected papers that validate; a paper whose claims.yaml does not is one failing test of its own
+    (``claims_file_problems``), so the others still run."""
     if not hasattr(config, "_bench_papers"):
         patterns = config.getoption("paper") or None
-        try:
-            config._bench_papers = discover(patterns)
-        except ClaimsError as e:
-            raise pytest.UsageError(str(e)) from None
-        if patterns and not config._bench_papers:
+        config._bench_problems = []
+        config._bench_papers = discover(patterns, problems=config._bench_problems)
+        if patterns and not config._bench_papers and not config._bench_problems:
             raise pytest.UsageError(f"--paper {' '.join(patterns)} matches no paper folder under papers/")
     return config._bench_papers
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     config = metafunc.config
+    if "claims_file_problem" in metafunc.fixturenames:
+        _papers(config)
+        problems = config._bench_problems
+        metafunc.parametrize("claims_file_problem", problems or [None],
+                             ids=[p.split(":", 1)[0].rsplit("/", 2)[-2] for p in problems] or ["all"])
     if "claim_case" in metafunc.fixturenames:
         cases = [(p, c) for p in _papers(config) for c in p.spec.claims]
         metafunc.parametrize("claim_case", cases, ids=[f"{p.slug}::{c.id}" for p, c in cases])

@@ -158,3 +158,18 @@ def test_every_real_paper_renders_its_committed_results():
         files = report.read_results(paper, provenance.REPO_ROOT / "reference_results", ["cpu", "full"])
         assert all(f.status != "malformed" for f in files), [f.problem for f in files]
         report.claim_table_html(report.claim_table(paper, files))
+
+
+def test_pytest_bench_runs_the_other_papers_past_a_broken_claims_file(tmp_path):
+    from tests.faults.conftest import spec_copy, write_toy
+
+    write_toy(tmp_path / "papers", spec_copy(), "good_paper2020")
+    write_toy(tmp_path / "papers", "paper: [", "bad_paper2021")
+    env = {**__import__("os").environ, "BENCH_PAPERS_DIR": str(tmp_path / "papers"),
+           "BENCH_CACHE_DIR": str(tmp_path / "cache"), "BENCH_PROGRESS": "0"}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "bench/test_claims.py", "-p", "no:cacheprovider", "-q",
+                           "--scale", "smoke", "--results-dir", "none"], cwd=provenance.REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    assert "FAILED bench/test_claims.py::test_claims_files_validate[bad_paper2021]" in proc.stdout
+    assert "1 failed, 2 passed, 1 skipped" in proc.stdout
