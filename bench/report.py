@@ -346,30 +346,34 @@ def latency_html(paper: Paper, results_dir: Path = RESULTS_DIR, scales: Sequence
         if scales and scale not in scales:
             continue
         try:
-            rec = json.loads(p.read_text())
-            prov = rec["provenance"]
-            _, table = latency_table(rec)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-            parts.append(f"<p><b>{html.escape(p.name)}</b>: malformed ({html.escape(str(e))})</p>")
-            continue
-        rows = [{"group": group, "variant": variant,
-                 **{(d if is_measured_device(d) else f"{d} (simulated)"): "–" if x is None else f"{x:.2f}×"
-                    for d, x in cells.items()}}
-                for group, variant, cells in table]
-        machine = ((rec.get("pytest_benchmark") or {}).get("machine_info") or {})
-        stale = "" if prov.get("code_hash") == current else \
-            f" <b>stale</b>: measured with code hash {prov.get('code_hash')}, now {current}."
-        models = sorted({json.dumps({k: v for k, v in s["model"].items() if k in ("model", "version", "name")})
-                         for s in rec.get("simulated", [])})
-        caption = (f"{html.escape(p.name)}: scale {html.escape(scale)}, {html.escape(rec.get('hardware', ''))}"
-                   f" ({html.escape(str(machine.get('cpu_model') or ''))}"
-                   f"{', GPU ' + html.escape(machine['gpu']) if machine.get('gpu') else ''}), commit "
-                   f"{html.escape((prov.get('commit') or '')[:10])}{' (dirty)' if prov.get('dirty') else ''}, "
-                   f"{html.escape(str(prov.get('date', ''))[:19])}.{stale}")
-        parts.append(f"<p class='small'>{caption}</p>"
-                     + pd.DataFrame(rows).to_html(index=False, border=0, classes="effdl")
-                     + "".join(f"<p class='small'><b>simulated</b>: {html.escape(m)}</p>" for m in models))
+            parts.append(_latency_block(p, scale, json.loads(p.read_text()), current))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+            parts.append(f"<p><b>{html.escape(p.name)}</b>: malformed ({html.escape(type(e).__name__)}: "
+                         f"{html.escape(str(e))})</p>")
     return "".join(parts)
+
+
+def _latency_block(p: Path, scale: str, rec: dict, current: str) -> str:
+    """One latency file as a caption and a table; raises on a file of the wrong shape (flagged by the caller)."""
+    prov = rec["provenance"]
+    _, table = latency_table(rec)
+    rows = [{"group": str(group), "variant": str(variant),
+             **{(d if is_measured_device(d) else f"{d} (simulated)"): "–" if x is None else f"{float(x):.2f}×"
+                for d, x in cells.items()}}
+            for group, variant, cells in table]
+    machine = ((rec.get("pytest_benchmark") or {}).get("machine_info") or {})
+    stale = "" if prov.get("code_hash") == current else \
+        f" <b>stale</b>: measured with code hash {html.escape(str(prov.get('code_hash')))}, now {current}."
+    models = sorted({json.dumps({k: v for k, v in s["model"].items() if k in ("model", "version", "name")})
+                     for s in rec.get("simulated", [])})
+    caption = (f"{html.escape(p.name)}: scale {html.escape(scale)}, {html.escape(str(rec.get('hardware', '')))}"
+               f" ({html.escape(str(machine.get('cpu_model') or ''))}"
+               f"{', GPU ' + html.escape(str(machine['gpu'])) if machine.get('gpu') else ''}), commit "
+               f"{html.escape(str(prov.get('commit') or '')[:10])}{' (dirty)' if prov.get('dirty') else ''}, "
+               f"{html.escape(str(prov.get('date', ''))[:19])}.{stale}")
+    return (f"<p class='small'>{caption}</p>"
+            + pd.DataFrame(rows).to_html(index=False, border=0, classes="effdl")
+            + "".join(f"<p class='small'><b>simulated</b>: {html.escape(m)}</p>" for m in models))
 
 
 def citations(paper: Paper, files: list[ResultFile]) -> list[str]:

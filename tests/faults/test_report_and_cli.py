@@ -173,3 +173,17 @@ def test_pytest_bench_runs_the_other_papers_past_a_broken_claims_file(tmp_path):
     assert proc.returncode == 1
     assert "FAILED bench/test_claims.py::test_claims_files_validate[bad_paper2021]" in proc.stdout
     assert "1 failed, 2 passed, 1 skipped" in proc.stdout
+
+
+@pytest.mark.parametrize("speedups", [{"g": {"cpu": {"v": "fast"}}}, {"g": ["cpu"]}, "none", {"g": {"cpu": None}}])
+def test_a_latency_file_of_the_wrong_shape_is_flagged_not_fatal(results, tmp_path, capsys, speedups):
+    paper, _ = results
+    bad = tmp_path / "results" / paper.slug / "latency-smoke-cpu-x-2c.json"
+    bad.write_text(json.dumps({"paper": paper.slug, "scale": "smoke", "hardware": "cpu-x-2c",
+                               "provenance": {"code_hash": "0", "commit": None, "date": "d"}, "speedups": speedups}))
+    html = report.latency_html(paper, tmp_path / "results")
+    assert "malformed" in html or "stale" in html
+    rc = cli.main(["show", "--results-dir", str(tmp_path / "results")])
+    out, err = capsys.readouterr()
+    assert paper.slug in out
+    assert rc == 0 or str(bad.name) in err or "cannot be shown" in err
