@@ -95,10 +95,13 @@ def set_aside(path: Path) -> Path:
 
 
 def quarantine(path: Path, root: Path) -> Path:
-    """Move an unusable file under ``root`` to ``root/quarantine/<same relative path>.<time>-<pid>``."""
+    """Move an unusable file under ``root`` to ``root/.quarantine/<same relative path>.<time>-<pid>``.
+
+    A dot folder, which no paper slug can name (slugs start with a letter).
+    """
     path, root = Path(path), Path(root)
     rel = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
-    target = root / "quarantine" / rel.parent / f"{rel.name}.{_stamp()}"
+    target = root / ".quarantine" / rel.parent / f"{rel.name}.{_stamp()}"
     target.parent.mkdir(parents=True, exist_ok=True)
     target = _unused(target)
     os.replace(path, target)

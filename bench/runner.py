@@ -170,7 +170,7 @@ class Runner:
         """Run (or fetch from the cache) one experiment at one seed.
 
         A cache entry is used only when it parses and matches what was asked (seed, config, device, exactly the
-        declared metrics, each finite); anything else is moved aside to ``<cache>/quarantine/`` with a line saying
+        declared metrics, each finite); anything else is moved aside to ``<cache>/.quarantine/`` with a line saying
         why, and the seed runs again. A run that breaks its experiment's sanity bounds is an ``error``.
         """
         cfg, _ = paper.scale_config(experiment, self.scale)

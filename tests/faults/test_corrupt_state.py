@@ -145,7 +145,7 @@ def test_a_truncated_cache_entry_is_measured_again_on_every_path(measured, toy, 
     paper = toy(spec_copy(), slug="toy_paper2020")
     results = {r.claim.id: r for r in runner_for().run_paper(paper)}
     assert results["accurate"].verdict.verdict == "reproduced"
-    assert len(list((tmp_path / "cache" / "quarantine").rglob("*"))) >= 3
+    assert len(list((tmp_path / "cache" / ".quarantine").rglob("*"))) >= 3
 
 
 def test_one_broken_claims_file_does_not_break_show_or_index(measured, tmp_path, capsys):

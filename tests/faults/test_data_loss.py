@@ -154,7 +154,7 @@ def test_quarantine_keeps_the_relative_path_and_never_overwrites(tmp_path):
     first.write_text("2")
     b = files.quarantine(first, root)
     assert a != b and a.read_text() == "1" and b.read_text() == "2"
-    assert a.relative_to(root).parts[:3] == ("quarantine", "p", "e")
+    assert a.relative_to(root).parts[:3] == (".quarantine", "p", "e")
 
 
 @pytest.mark.parametrize("scale", ["smoke"])

@@ -168,7 +168,7 @@ def test_an_unusable_cache_entry_is_quarantined_and_measured_again(toy, runner_f
     assert results["accurate"].verdict.verdict == "reproduced"
     assert [r.cached for r in results["accurate"].runs].count(False) == 1  # the forged seed ran again
     assert json.loads(entries[0].read_text())["metrics"] == json.loads(raw)["metrics"]  # measured again, same
-    quarantined = list((tmp_path / "cache" / "quarantine").rglob("*.json.*"))
+    quarantined = list((tmp_path / "cache" / ".quarantine").rglob("*.json.*"))
     assert len(quarantined) == 1, "the forged entry is kept for inspection"
     line = next(ln for ln in runner.lines if "unusable" in ln)
     one_line(line)
