@@ -1,7 +1,8 @@
 """``python -m bench list | validate | run | show | report | index``: the suite from the command line.
 
 - ``list``: papers and their claims (tier, experiment, criteria, expect).
-- ``validate``: check every claims.yaml against the schema and the code; exit 1 with the first error.
+- ``validate``: check every claims.yaml against the schema and the code (exit 2 with the first error), then
+  every results file against the results schema (exit 1 naming each that cannot be used).
 - ``run``: evaluate a paper's claims at a scale, write its results file, print the claim-vs-measured table.
 - ``show``: print the claim-vs-measured table from the committed results in ``reference_results/``.
 - ``report``: render ``reports/<slug>.html`` per paper (papermill + nbconvert), then ``reports/index.html``.
@@ -54,7 +55,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     papers = _papers(args.paper)
     print(f"{len(papers)} paper(s), {sum(len(p.spec.claims) for p in papers)} claims: valid")
-    return 0
+    records, problems = [], []
+    for paper in papers:  # and the results files: the schema that show, the reports and the writer share
+        found, bad = scan_results(Path(args.results_dir), paper.slug)
+        records += found
+        problems += bad
+    print(f"{len(records)} results file(s) under {args.results_dir}: "
+          + ("valid" if not problems else f"{len(problems)} more could not be used"))
+    return _report_problems(problems)
 
 
 class OptionError(ValueError):
@@ -233,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--seeds", type=int, default=None, help="seeds per experiment (default: the scale's)")
             p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto")
             p.add_argument("--rerun", action="store_true", help="ignore cached per-seed results")
-        if name in ("run", "show", "report", "index"):
+        if name in ("run", "show", "report", "index", "validate"):
             p.add_argument("--results-dir", default=str(RESULTS_DIR), help="'none' (run only) writes nothing")
         if name in ("report", "index"):
             p.add_argument("--out", default="reports", help="folder of the HTML reports (default: reports)")
