@@ -165,3 +165,46 @@ def test_smoke_sanity_is_a_note_not_an_error(toy, tmp_path, scale):
     results = {r.claim.id: r for r in runner.run_paper(toy(spec))}
     v = results["accurate"].verdict
     assert v.verdict != "error" and "proves the path, not the training" in v.reason
+
+
+def test_set_aside_never_overwrites_an_earlier_one(tmp_path):
+    target = tmp_path / "r.json"
+    asides = []
+    for text in ("a", "b", "c"):
+        target.write_text(text)
+        asides.append(files.set_aside(target))
+    assert len(set(asides)) == 3 and [p.read_text() for p in asides] == ["a", "b", "c"]
+
+
+def test_a_claim_removed_from_the_paper_leaves_the_results_file(toy, tmp_path):
+    results = tmp_path / "results"
+    _run(toy(), tmp_path, results)
+    spec = spec_copy()
+    spec["claims"] = [c for c in spec["claims"] if c["id"] != "beats-chance"]
+    after = _run(toy(spec), tmp_path, results)
+    assert set(after["claims"]) == {"accurate", "imagenet"}  # git history keeps the old file
+
+
+def test_the_writer_refuses_to_write_a_record_that_would_not_read_back(toy, tmp_path, monkeypatch):
+    from bench import results as results_mod
+
+    results = tmp_path / "results"
+    first = _run(toy(), tmp_path, results)
+    (path,) = (results / "toy_paper2020").glob("cpu-*.json")
+    before = path.read_bytes()
+    monkeypatch.setattr(results_mod.provenance, "now", lambda: 12345)  # a date of the wrong type
+    runner = Runner("cpu", "cpu", cache_dir=tmp_path / "cache", log=lambda s: None)
+    runner.run_paper(toy())
+    with pytest.raises(Exception) as err:
+        write_paper_results(runner, "toy_paper2020", results, log=lambda s: None)
+    assert "field" in str(err.value) and path.read_bytes() == before and first
+
+
+def test_results_written_are_valid_under_the_schema_every_time(toy, tmp_path):
+    from bench.schema import read_results_file
+
+    results = tmp_path / "results"
+    for cfg in ({}, {"fail_seed": 0}, {"missing_data": True}, {"poison_step": 2}):
+        _run(toy(set_config(spec_copy(), **cfg)), tmp_path, results)
+        (path,) = (results / "toy_paper2020").glob("cpu-*.json")
+        read_results_file(path)
