@@ -74,9 +74,9 @@ def check_seeds(seeds: int | None) -> None:
         raise OptionError(f"--seeds {seeds}: give a number of seeds from 1 to {MAX_SEEDS}")
 
 
-def check_results_dir(value: str) -> Path | None:
-    """The results folder (None for 'none'), refused unless a file can be created in it."""
-    if value == "none":
+def check_results_dir(value: str, option: str = "--results-dir") -> Path | None:
+    """The results (or reports) folder (None for 'none'), refused unless a file can be created in it."""
+    if value == "none" and option == "--results-dir":
         return None
     root = Path(value)
     try:
@@ -85,7 +85,7 @@ def check_results_dir(value: str) -> Path | None:
         probe.write_text("")
         probe.unlink()
     except OSError as e:
-        raise OptionError(f"--results-dir {value}: cannot write there ({e.strerror or e})") from None
+        raise OptionError(f"{option} {value}: cannot write there ({e.strerror or e})") from None
     return root
 
 
@@ -184,7 +184,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bench import report
 
     scales = _scales(args.scales)
-    out, results_dir = Path(args.out), Path(args.results_dir)
+    out, results_dir = check_results_dir(args.out, "--out"), Path(args.results_dir)
     problems: list[str] = []
     papers = discover(args.paper or None, problems=problems)
     if args.paper and not papers and not problems:
@@ -203,8 +203,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     from bench import report
 
     scales = _scales(args.scales)
+    out = check_results_dir(args.out, "--out")
     problems: list[str] = []
-    print(f"wrote {report.write_index(Path(args.out), Path(args.results_dir), scales, problems)}")
+    print(f"wrote {report.write_index(out, Path(args.results_dir), scales, problems)}")
     return _report_problems(problems)
 
 

@@ -115,6 +115,8 @@ BAD_RUN = {
     "paper matches nothing": (["run", "--paper", "nothing_*"], "matches no paper"),
     "report scales unknown": (["report", "--scales", "cpu,huge"], "unknown scale 'huge'"),
     "index scales empty": (["index", "--scales", ","], "at least one scale"),
+    "index out unwritable": (["index", "--out", "/proc/effdl"], "--out /proc/effdl: cannot write there"),
+    "report out is a file": (["report", "--out", "FILE"], "cannot write there"),
     "show scale unknown": (["show", "--scale", "huge"], "invalid choice"),
     "unknown command": (["frobnicate"], "invalid choice"),
 }
