@@ -53,6 +53,7 @@ SCALES = ("smoke", "cpu", "full")
 SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 CLAIM_ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 MAX_SEEDS = 100
+EXPECT_KEY = re.compile(r"^(smoke|cpu|full)(@[a-z0-9][a-z0-9\-]*)?$")
 ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$")
 
 
@@ -173,19 +174,29 @@ class Claim(_Strict):
     because: str | None = None
     notes: str | None = None
 
-    def expected_verdicts(self, scale: str) -> tuple[str, ...]:
-        """The verdicts this claim may get at ``scale`` (``reproduced`` unless the file says otherwise)."""
-        value = self.expect.get(scale, "reproduced") if isinstance(self.expect, dict) else self.expect
+    def expected_verdicts(self, scale: str, hardware: str | None = None) -> tuple[str, ...]:
+        """The verdicts this claim may get at ``scale`` (``reproduced`` unless the file says otherwise).
+
+        ``expect`` may name a machine: ``{cpu: inconclusive, cpu@cpu-amd-epyc-2c: reproduced}`` is what a claim
+        that depends on the processor (a CPU timing, a training trajectory near its bound) records when two
+        machines measured different verdicts; the key ``<scale>@<hardware>`` wins over ``<scale>`` on that
+        machine (hardware as in the results file's name).
+        """
+        if isinstance(self.expect, dict):
+            value = self.expect.get(f"{scale}@{hardware}") if hardware else None
+            value = value if value is not None else self.expect.get(scale, "reproduced")
+        else:
+            value = self.expect
         value = value or "reproduced"
         return tuple(value) if isinstance(value, list) else (value,)
 
-    def expected(self, scale: str) -> str:
+    def expected(self, scale: str, hardware: str | None = None) -> str:
         """The expected verdict at ``scale`` as text: ``inconclusive`` or ``inconclusive or not_reproduced``."""
-        return " or ".join(self.expected_verdicts(scale))
+        return " or ".join(self.expected_verdicts(scale, hardware))
 
-    def accepts(self, scale: str, verdict: str) -> bool:
-        """Whether ``verdict`` is what the claims file expects at ``scale``."""
-        return verdict in self.expected_verdicts(scale)
+    def accepts(self, scale: str, verdict: str, hardware: str | None = None) -> bool:
+        """Whether ``verdict`` is what the claims file expects at ``scale`` (on ``hardware``)."""
+        return verdict in self.expected_verdicts(scale, hardware)
 
     @field_validator("id")
     @classmethod
@@ -210,10 +221,10 @@ class Claim(_Strict):
                                  "or [inconclusive, not_reproduced]")
         values = [x for v in values for x in (v if isinstance(v, list) else [v])]
         if isinstance(self.expect, dict):
-            unknown = [s for s in self.expect if s not in SCALES or s == "smoke"]
+            unknown = [s for s in self.expect if not EXPECT_KEY.match(s) or s.partition("@")[0] == "smoke"]
             if unknown:
                 raise ValueError(f"expect for unknown or smoke scale {unknown[0]!r} (smoke verdicts are never "
-                                 f"compared; scales: cpu, full)")
+                                 f"compared; keys: cpu, full, or <scale>@<hardware> such as cpu@cpu-amd-epyc-2c)")
         if any(v != "reproduced" for v in values if v) and not self.because:
             raise ValueError("an expect other than reproduced needs because: with the reason")
         return self

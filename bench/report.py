@@ -201,7 +201,7 @@ def claim_table(paper: Paper, files: list[ResultFile]) -> pd.DataFrame:
             verdict = verdict_of(c)
             rows.append({**base, "measured": "\n".join(fmt_metric(m, s) for m, s in metrics.items()),
                          "seeds": len(c.get("seeds") or []), "verdict": verdict,
-                         "expect": claim.expected(f.scale) if claim.test else "not_testable",
+                         "expect": claim.expected(f.scale, f.hardware) if claim.test else "not_testable",
                          "detail": c.get("reason") or c.get("skipped") or "",
                          "seeds_needed": c.get("seeds_needed"), "point": bool(c.get("point_verdict")),
                          "scale": f.scale, "hardware": f.hardware,

@@ -64,6 +64,7 @@ class ClaimResult:
     skipped: str | None = None
     # the runs of the other experiments named in the claim's test.context (shown beside it, not judged)
     context_runs: dict[str, list[SeedRun]] = field(default_factory=dict)
+    hardware: str | None = None  # the machine's name in results files (expect may name one)
 
     @property
     def criteria(self) -> dict[str, str]:
@@ -88,8 +89,8 @@ class ClaimResult:
         crit = "; ".join(f"{m} {c}" for m, c in self.criteria.items())
         n = len(self.runs)
         tag = " (point verdict, 1 seed)" if v.point else f" ({n} seeds)"
-        if self.scale != "smoke" and not self.claim.accepts(self.scale, v.verdict):
-            tag += f" [expected {self.claim.expected(self.scale)}]"
+        if self.scale != "smoke" and not self.claim.accepts(self.scale, v.verdict, self.hardware):
+            tag += f" [expected {self.claim.expected(self.scale, self.hardware)}]"
         return (f"{self.paper}::{self.claim.id}: paper {_compact(self.claim.paper_value)} | measured "
                 f"{self.measured()} | criterion {crit} | {v.verdict}{tag}" + (f": {v.reason}" if v.reason else ""))
 
@@ -97,7 +98,7 @@ class ClaimResult:
         """The JSON record of this claim in a results file."""
         c = self.claim
         out = {"statement": c.statement, "source": c.source, "tier": c.tier, "paper_setting": c.paper_setting,
-               "paper_value": c.paper_value, "expect": c.expected(self.scale) if c.test else None,
+               "paper_value": c.paper_value, "expect": c.expected(self.scale, self.hardware) if c.test else None,
                "because": c.because}
         if self.skipped:
             return {**out, "verdict": None, "skipped": self.skipped}
@@ -239,7 +240,7 @@ class Runner:
             return cached
         self.papers[paper.slug] = paper
         self.code_state(paper)
-        result = ClaimResult(paper.slug, claim, self.scale)
+        result = ClaimResult(paper.slug, claim, self.scale, hardware=provenance.hardware_name(self.device))
         start = time.perf_counter()
         if claim.not_testable:
             result.verdict = Verdict(NOT_TESTABLE, reason=claim.not_testable)

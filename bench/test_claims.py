@@ -25,8 +25,8 @@ def test_claim(claim_case, bench_runner, bench_scale, record_property):
     assert result.verdict.verdict != ERROR, result.line()
     if bench_scale == "smoke":
         return
-    expected = claim.expected(bench_scale)
-    assert claim.accepts(bench_scale, result.verdict.verdict), f"expected {expected}: {result.line()}"
+    expected = claim.expected(bench_scale, result.hardware)
+    assert claim.accepts(bench_scale, result.verdict.verdict, result.hardware), f"expected {expected}: {result.line()}"
 
 
 def test_claims_files_validate(claims_file_problem):

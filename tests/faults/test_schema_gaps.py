@@ -106,6 +106,10 @@ DATA_CASES = {
     "expect both ends": (edit(**{"claims.0.expect": ["reproduced", "not_reproduced"]}, **{
         "claims.0.because": "x"}), ["beats-chance", "neighbours"]),
     "expect without because": (edit(**{"claims.0.expect": "not_reproduced"}), ["because"]),
+    "expect for a path as hardware": (edit(**{"claims.0.expect": {"cpu@../x": "reproduced"}}),
+                                      ["expect for unknown or smoke scale"]),
+    "expect for smoke on a machine": (edit(**{"claims.0.expect": {"smoke@cpu-x-2c": "reproduced"}}),
+                                      ["expect for unknown or smoke scale"]),
     "unknown tier": (edit(**{"claims.0.tier": "D"}), ["beats-chance", "field tier"]),
     "unknown device": (edit(**{"claims.0.test.devices": ["tpu"]}), ["beats-chance", "devices"]),
     "test and not_testable": (edit(**{"claims.0.not_testable": "x"}), ["either test or not_testable"]),
@@ -260,3 +264,13 @@ def test_one_broken_paper_does_not_hide_the_others_when_problems_are_collected(t
     papers = discover(root=tmp_path / "papers", problems=problems)
     assert [p.slug for p in papers] == ["good_paper2020"]
     assert len(problems) == 1 and "bad_paper2020" in problems[0]
+
+
+def test_expect_may_name_a_machine(tmp_path):
+    spec = spec_copy()
+    spec["claims"][0]["expect"] = {"cpu": "inconclusive", "cpu@cpu-amd-epyc-2c": "reproduced"}
+    spec["claims"][0]["because"] = "measured on two machines"
+    claim = load_paper(write_toy(tmp_path / "papers", spec)).claim("beats-chance")
+    assert claim.expected("cpu") == "inconclusive" and claim.expected("cpu", "cpu-intel-xeon-2c") == "inconclusive"
+    assert claim.accepts("cpu", "reproduced", "cpu-amd-epyc-2c") and not claim.accepts("cpu", "reproduced")
+    assert claim.expected("full", "cpu-amd-epyc-2c") == "reproduced"
