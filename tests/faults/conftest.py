@@ -137,6 +137,17 @@ def runner_for(tmp_path):
     return make
 
 
+def paths_in(node, prefix=()):
+    """Every path (a tuple of keys and indices) into a nest of dicts and lists, the empty path first."""
+    yield prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from paths_in(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from paths_in(v, (*prefix, i))
+
+
 def one_line(msg: str) -> str:
     assert msg and "\n" not in msg.strip(), f"not one line: {msg!r}"
     return msg

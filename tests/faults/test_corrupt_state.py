@@ -16,7 +16,7 @@ from bench import cli, provenance
 from bench.report import index_rows, read_results, write_index
 from bench.results import scan_results, write_paper_results
 from bench.schema import ResultsFileError, read_results_file
-from tests.faults.conftest import one_line, spec_copy, tree, write_toy
+from tests.faults.conftest import one_line, paths_in, spec_copy, tree, write_toy
 
 
 @pytest.fixture(scope="session")
@@ -222,16 +222,6 @@ def test_nothing_outside_the_results_and_cache_changes_during_recovery(measured,
 
 # -- property-based: random values at random places of a results file ----------------------------------------------
 
-def _paths(node, prefix=()):
-    yield prefix
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _paths(v, (*prefix, i))
-
-
 _JSONISH = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False)
                         | st.text(max_size=12), lambda kids: st.lists(kids, max_size=3)
                         | st.dictionaries(st.text(max_size=6), kids, max_size=3), max_leaves=6)
@@ -245,7 +235,7 @@ def test_fuzzed_results_file_reads_and_renders_or_is_named(_measured_template, t
 
     source = next((_measured_template / "results" / "toy_paper2020").glob("cpu-*.json"))
     record = json.loads(source.read_text())
-    where = data.draw(st.sampled_from([p for p in _paths(record) if p]))
+    where = data.draw(st.sampled_from([p for p in paths_in(record) if p]))
     node = record
     for part in where[:-1]:
         node = node[part]

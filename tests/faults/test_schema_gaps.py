@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from bench.claims import ClaimsError, discover, load_paper
 from bench.yamlsafe import MAX_ALIASES
-from tests.faults.conftest import TOY_SPEC, one_line, spec_copy, write_toy
+from tests.faults.conftest import TOY_SPEC, one_line, paths_in, spec_copy, write_toy
 
 
 def refuse(tmp_path, spec, *needles: str) -> str:
@@ -202,17 +202,7 @@ def test_merge_keys_may_override_without_a_duplicate_error(tmp_path):
 
 # -- property-based: random values at random places ---------------------------------------------------------------
 
-def _paths(node, prefix=()):
-    yield prefix
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _paths(v, (*prefix, i))
-
-
-PATHS = [p for p in _paths(TOY_SPEC) if p]
+PATHS = [p for p in paths_in(TOY_SPEC) if p]
 JSONISH = st.recursive(st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=True)
                        | st.text(max_size=20), lambda kids: st.lists(kids, max_size=3)
                        | st.dictionaries(st.text(max_size=8), kids, max_size=3), max_leaves=8)
