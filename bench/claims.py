@@ -60,6 +60,9 @@ ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+
 class ClaimsError(ValueError):
     """A claims file that does not validate; the message is one line naming file, claim and field."""
 
+    def __init__(self, message: str):  # one line, even when a key in the file holds a line break
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

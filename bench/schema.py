@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +28,9 @@ MAX_BYTES = 50_000_000  # a results file larger than this is refused before pars
 
 class ResultsFileError(ValueError):
     """A results file that cannot be used; the message is one line naming the file and the field."""
+
+    def __init__(self, message: str):  # one line, even when a key in the file holds a line break
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
 
 
 class _Model(BaseModel):
@@ -114,12 +118,17 @@ class ExperimentRecord(_Model):
     simulated: str | None = None
 
 
+class DatasetRecord(_Model):
+    variant: str | None = None
+    md5: dict[str, str] = Field(default_factory=dict)
+
+
 class Provenance(_Model):
     commit: str | None
     dirty: bool
     code_hash: str
     date: str
-    datasets: dict[str, Any] = Field(default_factory=dict)
+    datasets: dict[str, DatasetRecord] = Field(default_factory=dict)
     device: dict[str, Any] = Field(default_factory=dict)
     wall_time_s: float = Field(default=0.0, ge=0)
 
@@ -143,7 +152,8 @@ class ResultsRecord(_Model):
 
 
 def _field(loc: tuple) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
+    """``claims.accurate.metrics`` for a pydantic location; a key with odd characters is quoted (one line)."""
+    return ".".join(str(p) if re.match(r"^[\w\-@]+$", str(p)) else repr(str(p)) for p in loc) or "(top level)"
 
 
 def validate_record(record: dict, where: str | Path, slug: str | None = None, scale: str | None = None) -> dict:
@@ -154,7 +164,7 @@ def validate_record(record: dict, where: str | Path, slug: str | None = None, sc
         ResultsRecord.model_validate(record)
     except ValidationError as e:
         err = e.errors()[0]
-        msg = err["msg"].removeprefix("Value error, ")
+        msg = " ".join(err["msg"].removeprefix("Value error, ").split())
         raise ResultsFileError(f"{where}: field {_field(tuple(err['loc']))}: {msg}") from None
     if slug is not None and record["paper"] != slug:
         raise ResultsFileError(f"{where}: field paper: {record['paper']!r}, but the file is in {slug}/")

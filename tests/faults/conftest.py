@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck
 
 from bench.claims import discover
 from bench.runner import Runner
+
+# Hypothesis in CI: a fixed sequence of examples (derandomized), so a run cannot fail by chance; set
+# EFFDL_FUZZ_EXAMPLES=2000 (say) to explore further with fresh random examples.
+FUZZ = {"max_examples": int(os.environ.get("EFFDL_FUZZ_EXAMPLES", "200")),
+        "derandomize": "EFFDL_FUZZ_EXAMPLES" not in os.environ, "deadline": None,
+        "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
 
 TOY_PY = textwrap.dedent('''
     import math

@@ -9,14 +9,14 @@ import sys
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench import cli, provenance
 from bench.report import index_rows, read_results, write_index
 from bench.results import scan_results, write_paper_results
 from bench.schema import ResultsFileError, read_results_file
-from tests.faults.conftest import one_line, paths_in, spec_copy, tree, write_toy
+from tests.faults.conftest import FUZZ, one_line, paths_in, spec_copy, tree, write_toy
 
 
 @pytest.fixture(scope="session")
@@ -227,7 +227,7 @@ _JSONISH = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) |
                         | st.dictionaries(st.text(max_size=6), kids, max_size=3), max_leaves=6)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(**FUZZ)
 @given(data=st.data())
 def test_fuzzed_results_file_reads_and_renders_or_is_named(_measured_template, tmp_path_factory, data):
     from bench.claims import discover

@@ -10,12 +10,12 @@ import json
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.claims import ClaimsError, discover, load_paper
 from bench.yamlsafe import MAX_ALIASES
-from tests.faults.conftest import TOY_SPEC, one_line, paths_in, spec_copy, write_toy
+from tests.faults.conftest import FUZZ, TOY_SPEC, one_line, paths_in, spec_copy, write_toy
 
 
 def refuse(tmp_path, spec, *needles: str) -> str:
@@ -208,7 +208,7 @@ JSONISH = st.recursive(st.none() | st.booleans() | st.integers(-10**12, 10**12) 
                        | st.dictionaries(st.text(max_size=8), kids, max_size=3), max_leaves=8)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(**FUZZ)
 @given(where=st.sampled_from(PATHS), value=JSONISH)
 def test_fuzzed_claims_file_loads_or_is_refused_in_one_line(tmp_path_factory, where, value):
     spec = spec_copy()
@@ -235,7 +235,7 @@ def test_fuzzed_claims_file_loads_or_is_refused_in_one_line(tmp_path_factory, wh
     json.dumps(paper.spec.model_dump(), default=str)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(**FUZZ)
 @given(text=st.text(max_size=300))
 def test_fuzzed_yaml_text_loads_or_is_refused_in_one_line(tmp_path_factory, text):
     folder = write_toy(tmp_path_factory.mktemp("fuzz"), text)
