@@ -6,9 +6,11 @@ Three guards, each cheap:
 
 - :func:`watch`, around each experiment (``bench.execute``): after every optimizer step of every
   ``torch.optim`` optimizer (a global post-step hook, so papers need no change), the parameters it updated
-  must be finite. On the CPU the check runs each step (one reduction per parameter tensor, a few
-  microseconds); on CUDA the flags accumulate on the device and are read every :data:`CUDA_SYNC_EVERY` steps and
-  at the end, so no step waits on the host. ``bench.train.train`` checks the loss too, every 50 steps.
+  must be finite. The check is one fused pass (the parameters' total norm, ``torch.nn.utils.get_total_norm``
+  with ``foreach``, finite unless a value is not; an overflow of huge finite values is told apart by a
+  per-tensor check): about 0.1 ms per step for LeNet-5 on 2 CPU cores. On the CPU it is read each step; on
+  CUDA the flags accumulate on the device and are read every :data:`CUDA_SYNC_EVERY` steps and at the end, so
+  no step waits on the host. ``bench.train.train`` checks the loss too, every 50 steps.
 - :func:`check_metrics`: every metric an experiment returns is finite.
 - :func:`sanity_failures`: the bounds a healthy run always meets, declared per experiment in ``claims.yaml``
   (``experiments.<name>.sanity``, e.g. ``{final_accuracy_pct: "> 20"}`` for a 10-class model whose chance is
@@ -31,6 +33,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import torch
+from torch.nn.utils import get_total_norm
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 CUDA_SYNC_EVERY = 50  # optimizer steps between reads of the device-side finiteness flag on CUDA
@@ -60,18 +63,19 @@ class _Watch:
         params = [p for group in optimizer.param_groups for p in group["params"]]
         if not params:
             return
+        with torch.no_grad():  # one fused pass: the total norm is finite unless some value is not (or it overflows)
+            ok = torch.isfinite(get_total_norm(params, foreach=True))
         if params[0].device.type == "cpu":
-            for i, p in enumerate(params):
-                if not bool(torch.isfinite(p).all()):
-                    raise Diverged(self._message(optimizer, params, i))
+            if not bool(ok) and _first_non_finite(params) is not None:  # an overflow of huge finite values is not
+                raise Diverged(self._message(optimizer, params, _first_non_finite(params)))
             return
-        ok = torch.stack([torch.isfinite(p).all() for p in params]).all()
         self.pending = ok if self.pending is None else self.pending & ok
         if self.steps - self.pending_since >= CUDA_SYNC_EVERY:
             self.flush(optimizer, params)
 
     def flush(self, optimizer=None, params=None) -> None:
-        if self.pending is not None and not bool(self.pending):
+        if self.pending is not None and not bool(self.pending) and (
+                params is None or _first_non_finite(params) is not None):
             first = self.pending_since + 1
             self.pending = None
             where = self._message(optimizer, params, None) if optimizer is not None else \
@@ -81,13 +85,20 @@ class _Watch:
 
     def _message(self, optimizer, params, index: int | None) -> str:
         if index is None:
-            bad = [i for i, p in enumerate(params) if not bool(torch.isfinite(p).all())]
-            index = bad[0] if bad else 0
+            index = _first_non_finite(params) or 0
         p = params[index]
         n_bad = int((~torch.isfinite(p)).sum())
         return (f"{self.label}: the run diverged: parameter {index + 1} of {len(params)} (shape "
                 f"{tuple(p.shape)}) has {n_bad} non-finite values after optimizer step {self.steps} "
                 f"({type(optimizer).__name__}, lr {optimizer.param_groups[0].get('lr')})")
+
+
+def _first_non_finite(params: list[torch.Tensor]) -> int | None:
+    """The index of the first tensor holding a NaN or an infinity, or None."""
+    for i, p in enumerate(params):
+        if not bool(torch.isfinite(p).all()):
+            return i
+    return None
 
 
 @contextlib.contextmanager

@@ -211,3 +211,12 @@ def test_describe_keeps_one_line_for_multi_line_exceptions():
     except ValueError as e:
         text = health.describe(e)
     assert text.startswith("ValueError: first line (") and "second" not in text
+
+
+def test_huge_but_finite_weights_are_not_called_a_divergence():
+    model = _tiny()
+    with torch.no_grad():
+        model[0].weight.fill_(3e38)  # the total norm overflows to inf; every value is still finite
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    with health.watch("t"):
+        opt.step()
