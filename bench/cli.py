@@ -147,10 +147,10 @@ def cmd_show(args: argparse.Namespace) -> int:
               f"first", file=sys.stderr)
         return 1
     labels = _labels(discover(problems=problems))
-    blocks = []
-    for r in [*records, *latency]:
+    blocks = [format_record(r, *labels) for r in records]  # records passed the results schema
+    for r in latency:
         try:
-            blocks.append(format_record(r, *labels) if r in records else format_latency(r))
+            blocks.append(format_latency(r))
         except (KeyError, TypeError, ValueError, AttributeError) as e:  # a latency file of an unknown shape
             problems.append(f"{r.get('paper')} ({r.get('scale')}, {r.get('hardware')}): cannot be shown ({e})")
     print("\n\n".join(blocks))

@@ -132,13 +132,16 @@ def sanity_broken(metrics: Mapping[str, float], sanity: Mapping[str, str]) -> li
             if m in metrics and not Criterion.parse(c).holds(metrics[m])]
 
 
+def at_chance_reason(broken: list[str]) -> str:
+    """The error of a run that broke the sanity bounds listed in ``broken`` (from :func:`sanity_broken`)."""
+    return ("the model is at chance or broken (a diverged or untrained run), so no verdict is drawn from it: "
+            + "; ".join(broken) + " (the experiment's sanity bounds in claims.yaml)")
+
+
 def sanity_failures(metrics: Mapping[str, float], sanity: Mapping[str, str]) -> str | None:
     """The reason a run breaks its experiment's sanity bounds, or None."""
     broken = sanity_broken(metrics, sanity)
-    if not broken:
-        return None
-    return ("the model is at chance or broken (a diverged or untrained run), so no verdict is drawn from it: "
-            + "; ".join(broken) + " (the experiment's sanity bounds in claims.yaml)")
+    return at_chance_reason(broken) if broken else None
 
 
 def describe(exc: BaseException) -> str:

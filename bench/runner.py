@@ -191,15 +191,14 @@ class Runner:
                 except OSError as e:  # a full disk or read-only cache costs the cache entry, not the result
                     self.log(f"[{paper.slug}] {experiment} seed {seed}: could not be cached ({e.strerror or e}); "
                              f"the result stands, the next run measures it again")
-        if run.error is None:
-            sanity = paper.spec.experiments[experiment].sanity
-            if self.scale == "smoke" and health.sanity_broken(run.metrics, sanity):
-                run = dataclasses.replace(run, note="at smoke scale a model is at chance ("
-                                          + "; ".join(health.sanity_broken(run.metrics, sanity))
-                                          + "): this run proves the path, not the training")
-            elif health.sanity_failures(run.metrics, sanity):
-                run = dataclasses.replace(run, error=health.sanity_failures(run.metrics, sanity))
-                self.log(f"[{paper.slug}] {experiment} seed {seed}: error: {run.error}")
+        broken = health.sanity_broken(run.metrics, paper.spec.experiments[experiment].sanity) if run.error is None \
+            else []
+        if broken and self.scale == "smoke":
+            run = dataclasses.replace(run, note=f"at smoke scale a model is at chance ({'; '.join(broken)}): this "
+                                                f"run proves the path, not the training")
+        elif broken:
+            run = dataclasses.replace(run, error=health.at_chance_reason(broken))
+            self.log(f"[{paper.slug}] {experiment} seed {seed}: error: {run.error}")
         self._memo[key] = run
         return run
 
