@@ -11,6 +11,7 @@ field (:class:`ClaimsError`). The file's shape::
         scales:
           smoke: {seeds: 1, epochs: 0.05}
           cpu:   {seeds: 3, epochs: 2}
+          full:  {seeds: 5, earlier_seeds: [3]}   # 3 seeds were looked at first: judged sequentially
     claims:
       - id: lenet-filter-channel
         statement: ...
@@ -23,6 +24,20 @@ field (:class:`ClaimsError`). The file's shape::
       - id: alexnet-accuracy
         tier: C
         not_testable: needs ImageNet
+      - id: resnet-depth
+        tier: A
+        not_implemented: {reason: ..., needs: ...}   # testable here, not built yet: a verdict of its own
+    mutants:                          # broken variants of the method (papers/<slug>/mutants.py, bench/mutants.py)
+      - name: l2-instead-of-group-lasso
+        description: ...
+        breaks: [lenet-filter-channel]
+
+Every tested claim declares its ``evidence``: ``measured`` (a measurement of the paper's method here),
+``simulated`` (figures of a simulated device, bench/hardware) or ``derived`` (follows from the suite's own code or
+arithmetic, such as a FLOP bound or a property of an encoder: it cannot fail, and is no evidence that the paper
+holds). One or two claims per paper carry ``headline: true``. An experiment may name its ``baseline`` (the metric
+of the unmodified network and the paper's value of it), by which reports mark a claim measured far from the
+paper's regime (``bench.regime``).
 """
 
 from __future__ import annotations
@@ -42,7 +57,16 @@ from types import ModuleType
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bench import registry
 from bench.verdict import Criterion
@@ -97,6 +121,8 @@ class ExperimentSpec(_Strict):
     # set when every figure of the experiment comes from a simulated device (bench/hardware): the model, its
     # version and parameters; `show` and the reports label its figures "simulated"
     simulated: str | None = None
+    # the unmodified network's metric and the paper's value of it (bench.regime marks claims far from it)
+    baseline: Baseline | None = None
     # bounds a healthy run always meets, {metric: criterion}: a trained model above chance (e.g. accuracy "> 20"
     # for 10 classes). A seed that breaks one is an `error` with the reason, never a verdict (bench/health.py).
     sanity: dict[str, str] = Field(default_factory=dict)
@@ -122,6 +148,50 @@ class ExperimentSpec(_Strict):
             seeds = (cfg or {}).get("seeds", 1)
             if not isinstance(seeds, int) or isinstance(seeds, bool) or not 1 <= seeds <= MAX_SEEDS:
                 raise ValueError(f"scale {name!r}: seeds must be an integer from 1 to {MAX_SEEDS}, not {seeds!r}")
+            earlier = (cfg or {}).get("earlier_seeds", [])
+            if not isinstance(earlier, list) or not all(
+                    isinstance(k, int) and not isinstance(k, bool) and 1 <= k < seeds for k in earlier):
+                raise ValueError(f"scale {name!r}: earlier_seeds lists the seed counts whose results were seen before "
+                                 f"the count was raised to {seeds}: integers from 1 to {seeds - 1}, not {earlier!r}")
+        return v
+
+
+EVIDENCE = ("measured", "simulated", "derived")
+Evidence = Literal["measured", "simulated", "derived"]
+MUTANT_NAME = re.compile(r"^[a-z][a-z0-9\-]*$")
+
+
+class Baseline(_Strict):
+    """The metric of an experiment's unmodified network and the paper's value of it: the regime of its claims."""
+
+    metric: str
+    kind: Literal["error_pct", "accuracy_pct"]
+    paper: float
+    source: str
+
+
+class NotImplementedSpec(_Strict):
+    """A claim testable with what the suite has (data, models, hardware) that is not built yet."""
+
+    reason: str
+    needs: str  # what it would take
+
+
+class MutantSpec(_Strict):
+    """A broken variant of the paper's method (``papers/<slug>/mutants.py``) and the claims it should break."""
+
+    name: str
+    description: str
+    breaks: list[str] = Field(min_length=1)
+    # seeds per experiment under the mutant (default: the experiment's at the scale); the intact code is judged on
+    # the same seeds, so the two verdicts compare like with like
+    seeds: int | None = Field(default=None, ge=1, le=MAX_SEEDS)
+
+    @field_validator("name")
+    @classmethod
+    def _name_form(cls, v: str) -> str:
+        if not MUTANT_NAME.match(v):
+            raise ValueError(f"mutant name {v!r} must be lower-case letters, digits and '-'")
         return v
 
 
@@ -173,6 +243,9 @@ class Claim(_Strict):
     paper_value: Any = None
     test: ClaimTest | None = None
     not_testable: str | None = None
+    not_implemented: NotImplementedSpec | None = None
+    evidence: Evidence | None = None
+    headline: StrictBool = False
     expect: Expectations | dict[str, Expectations] | None = None
     because: str | None = None
     notes: str | None = None
@@ -210,11 +283,20 @@ class Claim(_Strict):
 
     @model_validator(mode="after")
     def _testable_or_not(self) -> Claim:
-        if self.test is None and not self.not_testable:
+        forms = [f for f in ("test", "not_testable", "not_implemented") if getattr(self, f)]
+        if not forms:
             reason = "tier C without a reason" if self.tier == "C" else "missing test"
-            raise ValueError(f"{reason}: give test, or not_testable with the reason")
-        if self.test is not None and self.not_testable:
-            raise ValueError("a claim has either test or not_testable, not both")
+            raise ValueError(f"{reason}: give test, not_testable (data, model or hardware that cannot be had) or "
+                             f"not_implemented (testable here, not built yet), with the reason")
+        if len(forms) > 1:
+            raise ValueError(f"a claim has one of test, not_testable, not_implemented; this one has "
+                             f"{' and '.join(forms)}")
+        if self.test is not None and self.evidence is None:
+            raise ValueError(f"@evidence missing (one of {', '.join(EVIDENCE)}: derived when the claim follows from "
+                             f"the suite's own code or arithmetic)")
+        if self.test is not None and self.test.simulated and self.evidence == "measured":
+            raise ValueError("@evidence measured for a test with a simulated device (test.simulated): evidence is "
+                             "simulated, or derived when the simulator's figure follows from arithmetic alone")
         if self.test is not None and self.expect is None:
             raise ValueError("missing expect (reproduced, not_reproduced or inconclusive; or one per scale)")
         values = list(self.expect.values()) if isinstance(self.expect, dict) else [self.expect]
@@ -292,7 +374,12 @@ class ClaimsFile(_Strict):
     paper: PaperMeta
     experiments: dict[str, ExperimentSpec] = Field(default_factory=dict)
     claims: list[Claim]
+    mutants: list[MutantSpec] = Field(default_factory=list)
     report: Report = Field(default_factory=Report)
+
+    @property
+    def headlines(self) -> list[Claim]:
+        return [c for c in self.claims if c.headline]
 
     @field_validator("experiments")
     @classmethod
@@ -311,6 +398,11 @@ def _where(file: Path, raw: dict, loc: tuple) -> str:
         items = raw.get("claims") or []
         cid = items[loc[1]].get("id") if loc[1] < len(items) and isinstance(items[loc[1]], dict) else None
         claim = f"claim {cid or f'#{loc[1] + 1}'}: "
+        loc = loc[2:]
+    elif len(loc) >= 2 and loc[0] == "mutants" and isinstance(loc[1], int):
+        items = raw.get("mutants") or []
+        name = items[loc[1]].get("name") if loc[1] < len(items) and isinstance(items[loc[1]], dict) else None
+        claim = f"mutant {name or f'#{loc[1] + 1}'}: "
         loc = loc[2:]
     field = ".".join(str(p) for p in loc) or "(claim)"
     return f"{file}: {claim}field {field}"
@@ -333,12 +425,30 @@ def parse_claims_file(path: Path) -> ClaimsFile:
         parsed = ClaimsFile.model_validate(raw)
     except ValidationError as e:
         err = e.errors()[0]
-        msg = err["msg"].removeprefix("Value error, ")
-        raise ClaimsError(f"{_where(path, raw, tuple(err['loc']))}: {msg}") from None
+        msg, loc = err["msg"].removeprefix("Value error, "), tuple(err["loc"])
+        if msg.startswith("@"):  # a model-level check that concerns one field: "@field message"
+            name, _, msg = msg[1:].partition(" ")
+            loc = (*loc, name)
+        raise ClaimsError(f"{_where(path, raw, loc)}: {msg}") from None
     ids = [c.id for c in parsed.claims]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise ClaimsError(f"{path}: claim {dup[0]}: field id: duplicate claim id")
+    heads = [c.id for c in parsed.claims if c.headline]
+    if not 1 <= len(heads) <= 2:
+        raise ClaimsError(f"{path}: field headline: {len(heads)} claims carry headline: true"
+                          f"{' (' + ', '.join(heads) + ')' if heads else ''}; mark one or two, the paper's headline "
+                          f"claims")
+    names = [m.name for m in parsed.mutants]
+    for m in parsed.mutants:
+        if names.count(m.name) > 1:
+            raise ClaimsError(f"{path}: mutant {m.name}: field name: duplicate mutant name")
+        for cid in m.breaks:
+            target = next((c for c in parsed.claims if c.id == cid), None)
+            if target is None:
+                raise ClaimsError(f"{path}: mutant {m.name}: field breaks: no claim {cid!r} in this file")
+            if target.test is None:
+                raise ClaimsError(f"{path}: mutant {m.name}: field breaks: claim {cid} has no test to break")
     return parsed
 
 
@@ -384,10 +494,24 @@ class Paper:
             return None
         values = dict(values or {})
         seeds = values.pop("seeds", 1)
+        values.pop("earlier_seeds", None)
         return registry.info(self.experiment_fn(name)).config.from_mapping(values), seeds
 
+    def earlier_seeds(self, name: str, scale: str) -> list[int]:
+        """Seed counts of experiment ``name`` whose results were seen at ``scale`` before its count was raised."""
+        return list((self.spec.experiments[name].scales.get(scale) or {}).get("earlier_seeds", []))
+
     def validate(self) -> None:
-        """Cross-check the claims file against the code: functions, metrics and scale configs."""
+        """Cross-check the claims file against the code: functions, metrics, scale configs and mutants."""
+        self._validate_code()
+        from bench import mutants  # mutants.py matches the file's mutants: both ways
+
+        try:
+            mutants.load(self)
+        except mutants.MutantError as e:
+            raise ClaimsError(str(e)) from None
+
+    def _validate_code(self) -> None:
         where = self.claims_path
         try:
             module = self.module
@@ -407,6 +531,9 @@ class Paper:
                 except (TypeError, ValueError) as e:
                     raise ClaimsError(f"{where}: experiment {name}: field scales.{scale}: {e}") from None
             declared = registry.info(fn).metrics
+            if spec.baseline is not None and spec.baseline.metric not in declared:
+                raise ClaimsError(f"{where}: experiment {name}: field baseline.metric: {spec.baseline.metric!r} is not "
+                                  f"a metric {name} returns ({', '.join(declared)})")
             for metric in spec.sanity:
                 if metric not in declared:
                     raise ClaimsError(f"{where}: experiment {name}: field sanity: {metric!r} is not a metric "
@@ -417,6 +544,13 @@ class Paper:
             if c.test.experiment not in self.spec.experiments:
                 raise ClaimsError(f"{where}: claim {c.id}: field test.experiment: unknown experiment "
                                   f"{c.test.experiment!r} (declared: {', '.join(self.spec.experiments) or 'none'})")
+            simulated_exp = self.spec.experiments[c.test.experiment].simulated
+            if c.evidence == "simulated" and not (c.test.simulated or simulated_exp):
+                raise ClaimsError(f"{where}: claim {c.id}: field evidence: simulated evidence needs the device model "
+                                  f"named in test.simulated or in experiment {c.test.experiment}'s simulated")
+            if self.spec.experiments[c.test.experiment].simulated and c.evidence == "measured":
+                raise ClaimsError(f"{where}: claim {c.id}: field evidence: experiment {c.test.experiment} is "
+                                  f"simulated (its simulated: field), so its claims' evidence is not measured")
             declared = registry.info(self.experiment_fn(c.test.experiment)).metrics
             for metric in c.test.all_criteria:
                 if metric not in declared:
@@ -447,7 +581,7 @@ def config_type_problem(config: type, values: dict[str, Any]) -> str:
     """
     hints = typing.get_type_hints(config)
     for key, value in values.items():
-        if key == "seeds" or key not in hints:
+        if key in ("seeds", "earlier_seeds") or key not in hints:
             continue
         try:
             TypeAdapter(hints[key]).validate_json(json.dumps(value, allow_nan=False), strict=True)

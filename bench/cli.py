@@ -7,6 +7,10 @@
 - ``show``: print the claim-vs-measured table from the committed results in ``reference_results/``.
 - ``report``: render ``reports/<slug>.html`` per paper (papermill + nbconvert), then ``reports/index.html``.
 - ``index``: write only ``reports/index.html``.
+- ``rejudge``: re-decide the verdicts of results files from their stored per-seed values under today's rules (a
+  seed count raised after a look is judged on its confidence sequence); nothing is measured.
+- ``mutants``: run each paper's mutants (broken variants of its method, ``bench/mutants.py``) at a scale and write
+  ``reference_results/<slug>/mutants-<scale>-<hardware>.json``: which claims detect which mutant.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 
 from bench.claims import MAX_SEEDS, SCALES, SLUG, ClaimsError, discover
 from bench.files import UnsafePath
+from bench.mutants import MutantError
 from bench.results import (
     RESULTS_DIR,
     format_latency,
@@ -45,6 +50,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         for c in paper.spec.claims:
             if c.not_testable:
                 print(f"  {c.id:<40} tier {c.tier}  not_testable: {c.not_testable}")
+                continue
+            if c.not_implemented:
+                print(f"  {c.id:<40} tier {c.tier}  not_implemented: {c.not_implemented.reason}")
                 continue
             crit = "; ".join(f"{m} {k}" for m, k in c.test.all_criteria.items())
             scales = ",".join(paper.spec.experiments[c.test.experiment].scales)
@@ -106,6 +114,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     results_dir = check_results_dir(args.results_dir)
     papers = _papers(args.paper)
     runner = Runner(args.scale, args.device, args.seeds, args.rerun)
+    if results_dir is not None:  # seed counts of earlier results there: a raised count makes verdicts sequential
+        from bench.provenance import hardware_name
+        from bench.results import seed_history
+
+        runner.history = seed_history(results_dir, runner.scale, hardware_name(runner.device))
     status = 0
     for paper in papers:
         results = runner.run_paper(paper)
@@ -117,6 +130,50 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(format_record(json.loads(path.read_text()), *_labels([paper])))
         if any(r.verdict and r.verdict.verdict == "error" for r in results):
             status = 1
+    return status
+
+
+def cmd_mutants(args: argparse.Namespace) -> int:
+    from bench import mutants
+    from bench.provenance import resolve_device
+    from bench.results import format_mutants, write_mutants
+
+    check_device(args.device)
+    results_dir = check_results_dir(args.results_dir)
+    papers = [p for p in _papers(args.paper) if p.spec.mutants]
+    if not papers:
+        print("no paper here declares mutants (mutants: in claims.yaml)", file=sys.stderr)
+        return 1
+    for paper in papers:
+        records = mutants.evaluate(paper, args.scale, args.device, args.rerun, only=args.mutant or None)
+        if results_dir is None:
+            continue
+        path = write_mutants(paper, args.scale, resolve_device(args.device), records, results_dir)
+        print(f"\nmutants written to {path}\n")
+        print(format_mutants(json.loads(path.read_text())))
+    return 0
+
+
+def cmd_rejudge(args: argparse.Namespace) -> int:
+    from bench.results import rejudge_file
+
+    papers = _papers(args.paper)
+    status, seen = 0, 0
+    for paper in papers:
+        for path in sorted((Path(args.results_dir) / paper.slug).glob(f"{args.scale or '*'}-*.json")):
+            if path.stem.split("-", 1)[0] not in SCALES:
+                continue
+            seen += 1
+            try:
+                changes = rejudge_file(path, paper)
+            except ResultsFileError as e:
+                print(f"problem: {e}", file=sys.stderr)
+                status = 1
+                continue
+            print(f"{path}: re-judged; " + ("; ".join(changes) if changes else "no verdict changed"))
+    if not seen:
+        print("no results files to re-judge", file=sys.stderr)
+        return 1
     return status
 
 
@@ -153,6 +210,9 @@ def cmd_show(args: argparse.Namespace) -> int:
             blocks.append(format_latency(r))
         except (KeyError, TypeError, ValueError, AttributeError) as e:  # a latency file of an unknown shape
             problems.append(f"{r.get('paper')} ({r.get('scale')}, {r.get('hardware')}): cannot be shown ({e})")
+    if records:
+        print("legend: * a headline claim; [measured | simulated | derived] the claim's evidence kind (derived: holds "
+              "by construction, no evidence that the paper holds)\n")
     print("\n\n".join(blocks))
     return _report_problems(problems)
 
@@ -171,13 +231,13 @@ def _simulated(papers) -> dict[tuple[str, str], str]:
     return {(p.slug, c.id): c.test.simulated for p in papers for c in p.spec.claims if c.test and c.test.simulated}
 
 
-def _labels(papers) -> tuple[dict, dict, set[str]]:
+def _labels(papers) -> tuple[dict, dict, set[str], dict]:
     """What ``format_record`` needs to label simulated figures and print each claim's context figures."""
     context = {(p.slug, c.id): c.test.context for p in papers for c in p.spec.claims if c.test and c.test.context}
     simulated_experiments = {c.test.experiment for p in papers for c in p.spec.claims
                              if c.test and c.test.simulated}
     simulated_experiments |= {name for p in papers for name, e in p.spec.experiments.items() if e.simulated}
-    return _simulated(papers), context, simulated_experiments
+    return _simulated(papers), context, simulated_experiments, {p.slug: p for p in papers}
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -233,16 +293,22 @@ def main(argv: list[str] | None = None) -> int:
                                ("run", cmd_run, "run a paper's claims at a scale"),
                                ("show", cmd_show, "print results from reference_results/"),
                                ("report", cmd_report, "render the papers' reports and the index"),
-                               ("index", cmd_index, "write reports/index.html")):
+                               ("index", cmd_index, "write reports/index.html"),
+                               ("rejudge", cmd_rejudge, "re-decide results files' verdicts from their stored "
+                                                        "values (nothing is measured)"),
+                               ("mutants", cmd_mutants, "run the papers' mutants and record which claims detect them")):
         p = sub.add_parser(name, help=helptext)
         p.set_defaults(fn=fn)
         p.add_argument("--paper", action="append", default=[], metavar="GLOB", help="paper slug glob (repeatable)")
-        if name == "run":
+        if name in ("run", "mutants"):
             p.add_argument("--scale", choices=SCALES, default="cpu")
-            p.add_argument("--seeds", type=int, default=None, help="seeds per experiment (default: the scale's)")
+            if name == "run":
+                p.add_argument("--seeds", type=int, default=None, help="seeds per experiment (default: the scale's)")
+            else:
+                p.add_argument("--mutant", action="append", default=[], metavar="NAME", help="only this mutant")
             p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto")
             p.add_argument("--rerun", action="store_true", help="ignore cached per-seed results")
-        if name in ("run", "show", "report", "index", "validate"):
+        if name in ("run", "show", "report", "index", "validate", "mutants", "rejudge"):
             p.add_argument("--results-dir", default=str(RESULTS_DIR), help="'none' (run only) writes nothing")
         if name in ("report", "index"):
             p.add_argument("--out", default="reports", help="folder of the HTML reports (default: reports)")
@@ -250,12 +316,13 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--scales", default="cpu,full", help="comma-separated scales shown (default cpu,full)")
         if name == "report":
             p.add_argument("--no-index", action="store_true", help="do not rewrite index.html")
-        if name == "show":
+        if name in ("show", "rejudge"):
             p.add_argument("--scale", choices=SCALES, default=None)
             p.add_argument("--hardware", default=None, help="e.g. cpu-intel-xeon-processor-2c")
     args = parser.parse_args(argv)
     try:
         return args.fn(args)
-    except (ClaimsError, OptionError, UnsafePath, ResultsFileError, FileNotFoundError, TimeoutError) as e:
+    except (ClaimsError, OptionError, UnsafePath, ResultsFileError, FileNotFoundError, TimeoutError,
+            MutantError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -126,6 +126,12 @@ def bench_runner(pytestconfig: pytest.Config) -> Runner:
     try:
         runner = Runner(pytestconfig.getoption("scale"), pytestconfig.getoption("device"),
                         pytestconfig.getoption("seeds"), pytestconfig.getoption("rerun"), log=log)
+        target = pytestconfig.getoption("results_dir", default="none")
+        if target != "none":  # seed counts of earlier results there: a raised count makes verdicts sequential
+            from bench.provenance import hardware_name
+            from bench.results import seed_history
+
+            runner.history = seed_history(Path(target), runner.scale, hardware_name(runner.device))
     except (RuntimeError, ValueError) as e:
         raise pytest.UsageError(str(e)) from None
     pytestconfig._bench_runner = runner

@@ -22,7 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # logs) is among them; what decides a run's values is bench/execute.py (seeding and the call), which is not.
 # bench/health.py only turns broken runs into errors: a healthy run's values are the same with or without it.
 _NOT_MEASURING = {"__main__.py", "cli.py", "claims.py", "conftest.py", "provenance.py", "results.py", "verdict.py",
-                  "report.py", "runner.py", "health.py", "files.py", "schema.py", "yamlsafe.py"}
+                  "report.py", "runner.py", "health.py", "files.py", "schema.py", "yamlsafe.py",
+                  "mutants.py", "regime.py"}
 # subpackages whose modules count for a paper only when it imports them by name (see code_files)
 _IMPORTED_BY_NAME = ("hardware", "metrics", "compress")
 
@@ -55,7 +56,9 @@ def code_files(paper_dir: Path) -> list[Path]:
     files (``<module>_*``), so a new hardware model, metric or toolkit does not mark every other paper's results
     stale.
     """
-    paper = sorted(Path(paper_dir).rglob("*.py"))
+    # mutants.py holds broken variants of the method (bench/mutants.py): a mutant run adds its own hash to the
+    # cache key, and the intact code's results do not depend on it
+    paper = sorted(p for p in Path(paper_dir).rglob("*.py") if p.relative_to(paper_dir).as_posix() != "mutants.py")
     harness = sorted(p for p in (REPO_ROOT / "bench").glob("*.py")
                      if p.name not in _NOT_MEASURING and not p.name.startswith("test_"))
     source = "\n".join(p.read_text() for p in paper)

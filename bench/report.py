@@ -30,11 +30,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import provenance
+from . import provenance, regime
 from .claims import PAPERS_DIR, SCALES, Figure, Paper, discover
 from .results import RESULTS_DIR, is_measured_device, latency_paths, latency_table
+from .runner import not_implemented_reason
 from .schema import ResultsFileError, read_results_file
-from .verdict import Criterion
+from .verdict import Criterion, about_gpu, shown_verdict
 
 REPORTS_DIR = provenance.REPO_ROOT / "reports"
 TEMPLATE = REPORTS_DIR / "template.ipynb"
@@ -42,9 +43,12 @@ NBCONVERT_TEMPLATES = REPORTS_DIR / "nbconvert"
 EXECUTED_DIR = provenance.REPO_ROOT / ".cache" / "reports"  # executed notebooks, kept for debugging
 SUITE = "effdl-claims"
 
-VERDICTS = ("reproduced", "not_reproduced", "inconclusive", "not_testable", "error", "skipped", "no result")
+VERDICTS = ("reproduced", "not_reproduced", "inconclusive", "not_testable", "not_implemented", "error", "skipped",
+            "no result")
+EVIDENCE = ("measured", "simulated", "derived")
 COLORS = {"reproduced": "#1a7f37", "not_reproduced": "#cf222e", "inconclusive": "#bf8700",
-          "not_testable": "#6e7781", "error": "#8250df", "skipped": "#afb8c1", "no result": "#d0d7de"}
+          "not_testable": "#6e7781", "not_implemented": "#953800", "error": "#8250df", "skipped": "#afb8c1",
+          "no result": "#d0d7de"}
 _CSS = """
 <style>
 .effdl table {border-collapse: collapse; font-size: 13px; margin: 0.5em 0 1.5em 0}
@@ -173,6 +177,12 @@ def verdict_of(c: dict) -> str:
     return "skipped" if c.get("skipped") else (v or "no result")
 
 
+def evidence_badge(verdict: str, evidence: str, gpu: bool = False) -> str:
+    """A verdict badge that never shows a simulated or derived claim as a plain ``reproduced``."""
+    shown = shown_verdict(verdict, evidence or None, gpu)
+    return badge(verdict, shown[len(verdict):].strip())
+
+
 def badge(verdict: str, extra: str = "") -> str:
     color = COLORS.get(verdict, "#57606a")
     text = verdict.replace("_", " ") + (f" {extra}" if extra else "")
@@ -187,6 +197,7 @@ def claim_table(paper: Paper, files: list[ResultFile]) -> pd.DataFrame:
     for claim in paper.spec.claims:
         criteria = claim.test.all_criteria if claim.test else {}
         base = {"claim": claim.id, "statement": claim.statement, "source": claim.source, "tier": claim.tier,
+                "evidence": claim.evidence or "", "headline": claim.headline, "gpu": about_gpu(claim),
                 "simulated": (claim.test.simulated or "") if claim.test else "",
                 "paper_value": fmt_value(claim.paper_value),
                 "criterion": "\n".join(f"{m} {c}" for m, c in criteria.items())}
@@ -199,9 +210,13 @@ def claim_table(paper: Paper, files: list[ResultFile]) -> pd.DataFrame:
             found = True
             metrics = c.get("metrics") or {}
             verdict = verdict_of(c)
+            regime_text, proxy = regime.assess(paper, claim.id, f.record)
             rows.append({**base, "measured": "\n".join(fmt_metric(m, s) for m, s in metrics.items()),
+                         "regime": regime_text, "proxy": bool(proxy),
+                         "rule": c.get("verdict_rule") or "student-t", "fixed_n_verdict": c.get("fixed_n_verdict"),
                          "seeds": len(c.get("seeds") or []), "verdict": verdict,
-                         "expect": claim.expected(f.scale, f.hardware) if claim.test else "not_testable",
+                         "expect": claim.expected(f.scale, f.hardware) if claim.test else
+                         "not_implemented" if claim.not_implemented else "not_testable",
                          "detail": c.get("reason") or c.get("skipped") or "",
                          "seeds_needed": c.get("seeds_needed"), "point": bool(c.get("point_verdict")),
                          "scale": f.scale, "hardware": f.hardware,
@@ -209,9 +224,13 @@ def claim_table(paper: Paper, files: list[ResultFile]) -> pd.DataFrame:
                          "date": str(c.get("measured_at") or f.provenance.get("date", ""))[:10],
                          "status": claim_status(f, c, current), "file": f.path.name})
         if not found:
-            rows.append({**base, "measured": "", "seeds": 0,
-                         "verdict": "not_testable" if claim.not_testable else "no result",
-                         "expect": "", "detail": claim.not_testable or "no results file has this claim",
+            rows.append({**base, "measured": "", "seeds": 0, "regime": "", "proxy": False, "rule": "",
+                         "fixed_n_verdict": None,
+                         "verdict": "not_testable" if claim.not_testable else
+                         "not_implemented" if claim.not_implemented else "no result",
+                         "expect": "", "detail": claim.not_testable or (not_implemented_reason(claim) if
+                                                                       claim.not_implemented else
+                                                                       "no results file has this claim"),
                          "seeds_needed": None, "point": False, "scale": "", "hardware": "", "commit": "",
                          "date": "", "status": "", "file": ""})
     return pd.DataFrame(rows)
@@ -248,7 +267,14 @@ def claim_table_html(df: pd.DataFrame) -> str:
     for r in df.itertuples():
         needed = r.seeds_needed if r.seeds_needed == r.seeds_needed else None  # NaN when absent
         extra = f"(~{int(needed)} seeds)" if r.verdict == "inconclusive" and needed else ""
-        verdict = badge(r.verdict, extra) + (" <span class='small'>point</span>" if r.point else "")
+        verdict = evidence_badge(r.verdict, r.evidence, r.gpu) + (f" <span class='small'>{extra}</span>" if extra
+                                                                  else "")
+        verdict += " <span class='small'>point</span>" if r.point else ""
+        if r.proxy:
+            verdict += " <span class='small proxy'>proxy regime</span>"
+        if r.rule == "confidence-sequence":
+            verdict += (f"<div class='small'>seeds added after a look: judged on the anytime-valid confidence "
+                        f"sequence (fixed-n t: {_cell(str(r.fixed_n_verdict).replace('_', ' '))})</div>")
         if r.status == "stale":
             verdict += " <span class='small'>⚠ stale</span>"
         detail = f"<div class='small'>{_cell(r.detail)}</div>" if r.detail and r.verdict != "reproduced" else ""
@@ -257,10 +283,13 @@ def claim_table_html(df: pd.DataFrame) -> str:
         seeds = f"<div class='small'>{r.seeds} seeds</div>" if r.seeds else ""
         if r.simulated and r.measured:
             seeds += f"<div class='small'><b>simulated</b>: {_cell(r.simulated)}</div>"
+        if r.regime:
+            seeds += f"<div class='small'>{_cell(r.regime)}</div>"
         run = (f"<b>{_cell(r.scale)}</b><div class='small'>{_cell(r.hardware)}<br><code>{_cell(r.commit)}</code>"
                f"<br>{_cell(r.date)}</div>") if r.scale else ""
         out.append(
-            f"<tr id='{html.escape(r.claim)}'><td><code>{_cell(r.claim)}</code><div class='small'>"
+            f"<tr id='{html.escape(r.claim)}'><td>{'★ ' if r.headline else ''}<code>{_cell(r.claim)}</code>"
+            f"<div class='small'>evidence: <b>{_cell(r.evidence or '—')}</b></div><div class='small'>"
             f"{_cell(r.statement)}</div><div class='small'><i>{_cell(r.source)}</i></div></td>"
             f"<td class='small'>{_cell(r.paper_value)}</td><td class='pre'>{_cell(r.measured)}{seeds}</td>"
             f"<td class='pre'>{_cell(r.criterion)}</td><td>{verdict}{expect}{detail}</td><td>{run}</td></tr>")
@@ -388,7 +417,16 @@ def citations(paper: Paper, files: list[ResultFile]) -> list[str]:
                 continue
             claim = next((x for x in paper.spec.claims if x.id == cid), None)
             model = claim.test.simulated if claim is not None and claim.test else None
-            how = f"reproduced in simulation ({model}) by {SUITE}" if model else f"reproduced by {SUITE}"
+            evidence = claim.evidence if claim is not None else c.get("evidence")
+            if evidence == "derived":  # no evidence that the paper holds: said in the citation itself
+                how = (f"holds by construction (derived from the suite's own code or arithmetic; not evidence that "
+                       f"the paper holds), checked by {SUITE}")
+            elif model or evidence == "simulated":
+                how = f"reproduced in simulation ({model or 'a simulated device'}) by {SUITE}"
+            else:
+                how = f"reproduced by {SUITE}"
+            if c.get("verdict_rule") == "confidence-sequence":
+                how += " (judged on an anytime-valid confidence sequence: seeds were added after a look)"
             values = "; ".join(
                 f"{m} = {fmt_num(s['mean'])} (95% CI {fmt_num(s['ci95'][0])} to {fmt_num(s['ci95'][1])}, "
                 f"{len(s['values'])} seeds)" for m, s in (c.get("metrics") or {}).items())
@@ -604,13 +642,157 @@ def index_rows(papers: list[Paper], results_dir: Path = RESULTS_DIR, scales: Seq
 
 
 def verdict_counts(rows: pd.DataFrame) -> pd.DataFrame:
-    """Claims per verdict at each scale (a claim with no results counts under ``no result``)."""
+    """Claims per verdict at each scale and evidence kind (measured, simulated, derived counted apart; a claim with
+    no results counts under ``no result``, an untested one under evidence ``—``)."""
     if rows.empty:
         return pd.DataFrame()
-    scale = rows["scale"].replace("", "(none)")
-    counts = pd.crosstab(scale, rows["verdict"]).reindex(columns=[v for v in VERDICTS if v in set(rows["verdict"])])
-    order = [s for s in (*SCALES, "(none)") if s in counts.index]
+    scale = rows["scale"].replace("", "(none)").rename("scale")
+    evidence = rows["evidence"].replace("", "—").rename("evidence")
+    counts = pd.crosstab([scale, evidence], rows["verdict"]).reindex(
+        columns=[v for v in VERDICTS if v in set(rows["verdict"])])
+    order = [(s, e) for s in (*SCALES, "(none)") for e in (*EVIDENCE, "—") if (s, e) in counts.index]
     return counts.reindex(order)
+
+
+_SCALE_RANK = {s: i for i, s in enumerate(SCALES)}
+_JUDGED = ("reproduced", "not_reproduced", "inconclusive")
+
+
+def best_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim: the judged verdict at the best scale measured (full over cpu over smoke), current results
+    over stale ones; a claim never judged keeps its one row (not_testable, not_implemented, no result)."""
+    if rows.empty:
+        return rows
+    key = rows.assign(_judged=rows["verdict"].isin(_JUDGED).astype(int),
+                      _scale=rows["scale"].map(lambda x: _SCALE_RANK.get(x, -1)),
+                      _ok=(rows["status"] != "stale").astype(int))
+    key = key.sort_values(["_judged", "_scale", "_ok"], ascending=False, kind="stable")
+    best = key.drop_duplicates(["paper", "claim"]).drop(columns=["_judged", "_scale", "_ok"])
+    order = {(p, c): i for i, (p, c) in enumerate(zip(rows["paper"], rows["claim"], strict=True))}
+    return best.assign(_o=[order[(p, c)] for p, c in zip(best["paper"], best["claim"], strict=True)]) \
+        .sort_values("_o").drop(columns="_o")
+
+
+def headline_html(best: pd.DataFrame, reports: set[str] | None) -> str:
+    """The index's opening table: each paper's headline claims at the best scale measured."""
+    out = ["<table id='headlines'><thead><tr>" + "".join(f"<th>{h}</th>" for h in (
+        "paper", "headline claim", "verdict", "evidence", "scale", "measured (mean [95% CI])", "paper value",
+        "regime")) + "</tr></thead><tbody>"]
+    for r in best[best["headline"]].itertuples():
+        link = f"{r.paper}.html" if reports is None or r.paper in reports else None
+        claim = f"<a href='{link}#{r.claim}'><code>{_cell(r.claim)}</code></a>" if link else \
+            f"<code>{_cell(r.claim)}</code>"
+        stale = " <span class='small'>⚠ stale</span>" if r.status == "stale" else ""
+        detail = f"<div class='small'>{_cell(r.detail)}</div>" if r.verdict not in _JUDGED and r.detail else ""
+        out.append(f"<tr class='headline-row' data-claim='{html.escape(r.paper)}/{html.escape(r.claim)}'>"
+                   f"<td>{_cell(r.paper)}</td><td>{claim}<div class='small'>{_cell(r.statement)}</div></td>"
+                   f"<td>{evidence_badge(r.verdict, r.evidence, r.gpu)}{stale}{detail}</td>"
+                   f"<td>{_cell(r.evidence or '—')}</td><td>{_cell(r.scale)}</td>"
+                   f"<td class='pre'>{_cell(r.measured)}</td><td class='small'>{_cell(r.paper_value)}</td>"
+                   f"<td class='small'>{'<b>proxy regime</b>: ' if r.proxy else ''}{_cell(r.regime)}</td></tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def counts_figure(best: pd.DataFrame):
+    """Verdict counts per paper, one panel per evidence kind (and one for the claims not tested), stacked by
+    verdict; each claim counted once, at its best scale measured."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kinds = [*EVIDENCE, "not tested"]
+    frame = best.assign(kind=[e if v in _JUDGED or v in ("error", "no result", "skipped") and e else "not tested"
+                              for v, e in zip(best["verdict"], best["evidence"], strict=True)])
+    papers = list(dict.fromkeys(frame["paper"]))
+    fig, axes = plt.subplots(1, len(kinds), figsize=(13, 0.35 * len(papers) + 1.4), sharey=True)
+    for ax, kind in zip(axes, kinds, strict=True):
+        sub = frame[frame["kind"] == kind]
+        table = pd.crosstab(sub["paper"], sub["verdict"]).reindex(index=papers, fill_value=0)
+        left = [0] * len(papers)
+        for v in VERDICTS:
+            if v not in table.columns:
+                continue
+            ax.barh(papers, table[v], left=left, color=COLORS[v], label=v.replace("_", " "))
+            left = [a + b for a, b in zip(left, table[v], strict=True)]
+        ax.set_title(kind if kind == "not tested" else f"{kind} evidence", fontsize=10)
+        ax.set_xlabel("claims")
+        ax.invert_yaxis() if ax is axes[0] else None
+    handles = {h.get_label(): h for ax in axes for h in ax.containers}
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=len(handles), fontsize=8,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+def _figure_img(fig) -> str:
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return (f"<img id='counts-figure' alt='verdict counts per paper and evidence kind' "
+            f"src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>")
+
+
+def mutants_line(paper: Paper, results_dir: Path, scales: Sequence[str]) -> str:
+    """'k of n measured claims detect at least one mutant (cpu)' from the paper's mutants files, or ''."""
+    from .results import load_mutants
+
+    parts = []
+    for scale in scales:
+        for rec in load_mutants(results_dir, paper.slug, scale)[0]:
+            s = rec["summary"].get("measured") or {}
+            weak = rec["summary"].get("weak") or []
+            parts.append(f"{len(s.get('detecting', []))} of {len(s.get('claims', []))} measured claims detect at "
+                         f"least one of {len(rec['mutants'])} mutant(s) ({scale}, {rec['hardware']})"
+                         + (f"; weak evidence: {', '.join(weak)}" if weak else ""))
+    return "; ".join(parts)
+
+
+def mutants_html(paper: Paper, results_dir: Path = RESULTS_DIR, scales: Sequence[str] | None = None) -> str:
+    """The paper report's detection table: per mutant and judged claim, the verdicts intact and mutated."""
+    from .results import load_mutants
+
+    blocks = []
+    for scale in scales or SCALES:
+        records, problems = load_mutants(results_dir, paper.slug, scale)
+        for p in problems:
+            blocks.append(f"<div class='bad'>{_cell(p)}</div>")
+        for rec in records:
+            rows = []
+            for name, m in rec["mutants"].items():
+                for cid, c in m["claims"].items():
+                    outcome = c.get("outcome") or "skipped"
+                    color = {"detected": "#1a7f37", "missed": "#cf222e"}.get(outcome, "#6e7781")
+                    rows.append(
+                        f"<tr><td><code>{_cell(name)}</code><div class='small'>{_cell(m.get('description', ''))}"
+                        f"</div></td><td><code>{_cell(cid)}</code>"
+                        f"{' <b>(should break)</b>' if c.get('should_break') else ''}"
+                        f"<div class='small'>{_cell(c.get('evidence') or '')}</div></td>"
+                        f"<td>{badge(c['intact']) if c.get('intact') else '—'}</td>"
+                        f"<td>{badge(c['mutant']) if c.get('mutant') else _cell(c.get('skipped', ''))}</td>"
+                        f"<td><span class='badge' style='background:{color}'>{_cell(outcome.replace('_', ' '))}"
+                        f"</span></td></tr>")
+            s = rec["summary"]
+            meas = s.get("measured") or {}
+            weak = s.get("weak") or []
+            blocks.append(
+                f"<h3>Mutants at <code>{_cell(scale)}</code> · {_cell(rec['hardware'])}</h3><p class='small'>"
+                f"A mutant is a broken variant of the method (papers/{paper.slug}/mutants.py); a claim detects it "
+                f"when its verdict under the mutant differs from its verdict on the intact code, on the same seeds. "
+                f"{len(meas.get('detecting', []))} of {len(meas.get('claims', []))} measured claims detect at least "
+                f"one mutant." + (f" <b>Weak evidence</b> (measured, detect no mutant): {_cell(', '.join(weak))}."
+                                  if weak else "") + "</p><table class='claims'><thead><tr><th>mutant</th>"
+                "<th>claim</th><th>intact</th><th>under the mutant</th><th>outcome</th></tr></thead><tbody>"
+                + "".join(rows) + "</tbody></table>")
+    if not blocks:
+        return ""
+    return _CSS + "<div class='effdl'>" + "".join(blocks) + "</div>"
 
 
 def index_html(papers: list[Paper], results_dir: Path = RESULTS_DIR, reports: set[str] | None = None,
@@ -618,6 +800,7 @@ def index_html(papers: list[Paper], results_dir: Path = RESULTS_DIR, reports: se
     """The index page: counts per scale and verdict, then every claim grouped by paper, with badges and links."""
     rows = index_rows(papers, results_dir, scales)
     counts = verdict_counts(rows)
+    best = best_rows(rows)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>", _ERRORS_JS,
            f"<title>{SUITE}: claims and verdicts</title>", _CSS,
@@ -627,23 +810,31 @@ def index_html(papers: list[Paper], results_dir: Path = RESULTS_DIR, reports: se
            f"<h1>{SUITE}: which headline numbers of efficient-deep-learning papers hold</h1>",
            f"<p class='small'>{len(papers)} paper(s), {sum(len(p.spec.claims) for p in papers)} claims. Generated "
            f"{now} from the results files at scales {', '.join(scales)}. Verdicts are decided on the 95% "
-           f"Student-t interval over seeds against criteria fixed before the results were seen; click a column "
-           f"header to sort.</p>",
-           "<h2>Verdicts per scale</h2>"]
+           f"Student-t interval over seeds (the anytime-valid confidence sequence where seeds were added after a "
+           f"look) against criteria fixed before the results were seen. Evidence: <b>measured</b> here, "
+           f"<b>simulated</b> on a model of the paper's device, or <b>derived</b> (holds by construction of the "
+           f"suite's own code or arithmetic: no evidence that the paper holds). {html.escape(regime.RULE)}. Click "
+           f"a column header to sort.</p>",
+           "<h2>Headline claims</h2>",
+           headline_html(best, reports) if not best.empty else "<p>No claims.</p>",
+           "<h2>Verdicts per paper and evidence kind</h2>",
+           _figure_img(counts_figure(best)) if not best.empty else "",
+           "<h2>Verdicts per scale and evidence kind</h2>"]
     if problems:
         out.insert(-1, "<div class='bad' id='problems'><b>Left out of this page</b> (fix or remove these files):<ul>"
                    + "".join(f"<li>{_cell(p)}</li>" for p in problems) + "</ul></div>")
     if counts.empty:
         out.append("<p>No claims.</p>")
     else:
-        out.append("<table id='counts'><thead><tr><th>scale</th>" +
+        out.append("<table id='counts'><thead><tr><th>scale</th><th>evidence</th>" +
                    "".join(f"<th>{badge(v)}</th>" for v in counts.columns) + "<th>total</th></tr></thead><tbody>")
-        for scale, r in counts.iterrows():
-            out.append(f"<tr><td><code>{scale}</code></td>" + "".join(f"<td class='num'>{int(n)}</td>" for n in r)
+        for (scale, evidence), r in counts.iterrows():
+            out.append(f"<tr data-evidence='{evidence}'><td><code>{scale}</code></td><td>{evidence}</td>"
+                       + "".join(f"<td class='num'>{int(n)}</td>" for n in r)
                        + f"<td class='num'>{int(r.sum())}</td></tr>")
         out.append("</tbody></table>")
     out.append("<h2>Every claim</h2><table id='claims' class='sortable'><thead><tr>" + "".join(
-        f"<th>{h}</th>" for h in ("paper", "claim", "scale", "hardware", "verdict", "expected",
+        f"<th>{h}</th>" for h in ("paper", "claim", "scale", "hardware", "verdict", "evidence", "expected",
                                   "measured (mean [95% CI])", "paper value", "commit")) + "</tr></thead><tbody>")
     for r in rows.itertuples():
         link = f"{r.paper}.html" if reports is None or r.paper in reports else None
@@ -654,7 +845,9 @@ def index_html(papers: list[Paper], results_dir: Path = RESULTS_DIR, reports: se
         rank = VERDICTS.index(r.verdict) if r.verdict in VERDICTS else 9
         out.append(f"<tr class='claim-row' data-claim='{html.escape(r.paper)}/{html.escape(r.claim)}'>"
                    f"<td>{paper_cell}</td><td>{claim_cell}</td><td>{_cell(r.scale)}</td>"
-                   f"<td>{_cell(r.hardware)}</td><td data-key='{rank}'>{badge(r.verdict)}{stale}</td>"
+                   f"<td>{_cell(r.hardware)}</td><td data-key='{rank}'>{evidence_badge(r.verdict, r.evidence, r.gpu)}"
+                   f"{stale}{' <span class=small>proxy regime</span>' if r.proxy else ''}</td>"
+                   f"<td>{_cell(r.evidence or '—')}</td>"
                    f"<td>{'—' if r.scale == 'smoke' else _cell(r.expect.replace('_', ' '))}</td>"
                    f"<td class='pre'>{'<b>simulated</b>: ' if r.simulated and r.measured else ''}"
                    f"{_cell(r.measured)}</td>"
@@ -664,7 +857,9 @@ def index_html(papers: list[Paper], results_dir: Path = RESULTS_DIR, reports: se
     for p in papers:
         m = p.spec.paper
         link = f"<a href='{p.slug}.html'>report</a>" if reports is None or p.slug in reports else "no report yet"
-        out.append(f"<li><code>{p.slug}</code>: {html.escape(m.title)} ({html.escape(m.venue)}): {link}</li>")
+        detect = mutants_line(p, results_dir, scales) or "no mutants run"
+        out.append(f"<li><code>{p.slug}</code>: {html.escape(m.title)} ({html.escape(m.venue)}): {link}<div "
+                   f"class='small mutants'>mutants: {html.escape(detect)}</div></li>")
     out.append("</ul></div>" + _SORT_JS + "</body></html>")
     return "\n".join(out)
 

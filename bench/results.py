@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench import provenance
 from bench.claims import SCALES
-from bench.files import atomic_write_text, locked, safe_join, set_aside
+from bench.files import UnsafePath, atomic_write_text, locked, safe_join, set_aside
 from bench.runner import ClaimResult, Runner
 from bench.schema import ResultsFileError, read_results_file, validate_record
 from bench.verdict import ERROR, summarize
@@ -48,6 +48,35 @@ def _experiments_record(runner: Runner, slug: str, results: list[ClaimResult]) -
                                   "wall_s": round(s.wall_s, 2), "cached": s.cached, "measured_at": s.measured_at,
                                   "commit": s.commit} for s in runs]}
     return out
+
+
+def _seed_history(old_exp: dict, new_exp: dict, old_file: dict) -> list[dict]:
+    """The experiment's earlier seed counts, each with the verdicts it gave, plus the old file's when it differs.
+
+    A count raised after a result was seen makes the verdicts sequential (``Runner.raised_after_look``); this is
+    the record by which the next run knows, even when claims.yaml does not declare ``earlier_seeds``.
+    """
+    history = list(old_exp.get("seed_history") or [])
+    n_old, n_new = len(old_exp.get("runs") or []), len(new_exp.get("runs") or [])
+    if n_old and n_old != n_new:
+        verdicts = {cid: c.get("verdict") for cid, c in old_file.get("claims", {}).items()
+                    if c.get("experiment") is not None and old_exp is old_file["experiments"].get(c["experiment"])}
+        history.append({"seeds": n_old, "verdicts": verdicts, "date": old_file["provenance"].get("date")})
+    return history
+
+
+def seed_history(root: Path, scale: str, hardware: str):
+    """For ``Runner(history=...)``: ``(slug, experiment) -> [earlier seed counts]`` from the results file at
+    ``root`` (its recorded ``seed_history`` and the count of its current runs)."""
+    def earlier(paper_slug: str, experiment: str) -> list[int]:
+        try:
+            rec = read_results_file(results_path(paper_slug, scale, hardware, root), paper_slug)
+        except (ResultsFileError, UnsafePath):
+            return []
+        exp = rec.get("experiments", {}).get(experiment) or {}
+        counts = [h.get("seeds") for h in exp.get("seed_history") or [] if isinstance(h, dict)]
+        return [k for k in [*counts, len(exp.get("runs") or [])] if isinstance(k, int) and k > 0]
+    return earlier
 
 
 def _is_measurement(claim: dict) -> bool:
@@ -101,6 +130,8 @@ def write_paper_results(runner: Runner, slug: str, root: Path = RESULTS_DIR, log
             for exp, rec in old.get("experiments", {}).items():
                 if exp not in experiments or exp not in fresh:
                     experiments[exp] = rec
+                else:
+                    experiments[exp]["seed_history"] = _seed_history(rec, experiments[exp], old)
             if old["provenance"].get("code_hash") == code:
                 datasets = {**old["provenance"].get("datasets", {}), **datasets}
         order = [c.id for c in paper.spec.claims]
@@ -231,20 +262,32 @@ def _context_line(record: dict, refs: list[str], simulated_experiments: set[str]
 
 def format_record(record: dict, simulated: dict[tuple[str, str], str] | None = None,
                   context: dict[tuple[str, str], list[str]] | None = None,
-                  simulated_experiments: set[str] | None = None) -> str:
+                  simulated_experiments: set[str] | None = None, papers: dict | None = None) -> str:
     """A readable block per claim: verdict, paper value, measured mean with interval, criterion.
 
     ``simulated`` maps ``(paper, claim id)`` of the claims decided on a simulated device to the model's label:
     their figures are printed as ``simulated:`` instead of ``measured:``. ``context`` maps a claim to the
     ``experiment.metric`` figures printed beside it (those of ``simulated_experiments`` marked simulated).
+    ``papers`` (slug -> Paper) gives each claim's evidence kind as claims.yaml declares it now (else the file's)
+    and its baseline regime (bench/regime.py).
     """
+    from bench import regime
+    from bench.verdict import about_gpu, shown_verdict
+
     simulated, context = simulated or {}, context or {}
     prov = record["provenance"]
     commit = (prov.get("commit") or "uncommitted")[:10] + (" (dirty)" if prov.get("dirty") else "")
     lines = [f"{record['paper']} · scale {record['scale']} · {record['hardware']} · commit {commit} · "
              f"{prov['date']} · {prov.get('wall_time_s', 0):.0f} s of measurement"]
+    paper = (papers or {}).get(record["paper"])
     for row, (cid, c) in zip(table_rows(record), record["claims"].items(), strict=True):
-        lines.append(f"  {cid:<44} {row['verdict']:<22} expect {row['expect'] or '-'}")
+        claim = next((x for x in paper.spec.claims if x.id == cid), None) if paper else None
+        evidence = (claim.evidence if claim else None) or c.get("evidence")
+        verdict = shown_verdict(c.get("verdict") or "skipped", evidence, bool(claim and about_gpu(claim)))
+        verdict += " (point)" if c.get("point_verdict") else ""
+        head = "*" if (claim.headline if claim else c.get("headline")) else " "
+        lines.append(f" {head}{cid:<44} {verdict:<22} expect {row['expect'] or '-'}"
+                     f"{'  [' + evidence + ']' if evidence else ''}")
         lines.append(f"      paper:     {json.dumps(c.get('paper_value'))}")
         if row["measured"]:
             model = simulated.get((record["paper"], cid))
@@ -257,6 +300,157 @@ def format_record(record: dict, simulated: dict[tuple[str, str], str] | None = N
             if line:
                 lines.append(f"      context:   {line}")
             lines.append(f"      criterion: {row['criterion']}")
+            if c.get("verdict_rule") == "confidence-sequence":
+                lines.append(f"      rule:      seeds added after a look: anytime-valid confidence sequence "
+                             f"(fixed-n t interval: {c.get('fixed_n_verdict')})")
+            text = regime.assess(paper, cid, record)[0] if claim else ""
+            if text:
+                lines.append(f"      regime:    {text}")
         if row["detail"]:
             lines.append(f"      note:      {row['detail']}")
     return "\n".join(lines)
+
+
+def mutants_path(slug: str, scale: str, hardware: str, root: Path = RESULTS_DIR) -> Path:
+    """``root/<slug>/mutants-<scale>-<hardware>.json``."""
+    return safe_join(Path(root), slug, f"mutants-{scale}-{hardware}.json")
+
+
+def write_mutants(paper, scale: str, device, records: dict, root: Path = RESULTS_DIR, log=None) -> Path:
+    """Write (merging by mutant name) a paper's mutants file; return its path.
+
+    Each mutant's record carries the code hash and the hash of ``mutants.py`` it ran with, so a mutant kept from
+    an earlier run is recognisably older. The summary (claims that detect at least one mutant) is recomputed over
+    every mutant in the file.
+    """
+    from bench import mutants
+
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    hardware = provenance.hardware_name(device)
+    path = mutants_path(paper.slug, scale, hardware, root)
+    code, mhash, now = provenance.code_hash(paper.path), mutants.mutants_hash(paper), provenance.now()
+    state = provenance.git_state()
+    for rec in records.values():
+        rec.update(code_hash=code, mutants_hash=mhash, measured_at=now)
+    with locked(path):
+        old = {}
+        if path.is_file():
+            try:
+                old = json.loads(path.read_text()).get("mutants") or {}
+                if not isinstance(old, dict):
+                    raise ValueError("field mutants is not an object")
+            except (OSError, UnicodeDecodeError, ValueError, AttributeError) as e:
+                aside = set_aside(path)
+                log(f"mutants: {path}: unreadable ({e}); set aside as {aside.name}")
+                old = {}
+        declared = [m.name for m in paper.spec.mutants]
+        merged = {n: records.get(n) or old.get(n) for n in declared if records.get(n) or old.get(n)}
+        record = {"paper": paper.slug, "scale": scale, "hardware": hardware,
+                  "provenance": {"commit": state["commit"], "dirty": state["dirty"], "code_hash": code,
+                                 "mutants_hash": mhash, "date": now, **provenance.environment(),
+                                 "device": provenance.device_info(device)},
+                  "mutants": merged, "summary": mutants.summary(paper, merged, scale, device.type)}
+        atomic_write_json(path, record)
+    return path
+
+
+def load_mutants(root: Path = RESULTS_DIR, slug: str | None = None, scale: str | None = None
+                 ) -> tuple[list[dict], list[str]]:
+    """Every readable mutants file (filtered by paper and scale) and one line per unusable one."""
+    records, problems = [], []
+    for p in sorted(Path(root).glob(f"{slug or '*'}/mutants-{scale or '*'}-*.json")):
+        try:
+            rec = json.loads(p.read_text())
+            if not isinstance(rec, dict) or not isinstance(rec.get("mutants"), dict) \
+                    or not isinstance(rec.get("summary"), dict):
+                raise ValueError("fields mutants and summary must be objects")
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            problems.append(f"{p}: not a mutants file ({e})")
+            continue
+        records.append(rec)
+    return records, problems
+
+
+def format_mutants(record: dict) -> str:
+    """A readable table per mutant: claim, verdict intact, verdict under the mutant, outcome."""
+    prov = record["provenance"]
+    lines = [f"{record['paper']} · mutants · scale {record['scale']} · {record['hardware']} · commit "
+             f"{(prov.get('commit') or 'uncommitted')[:10]} · {prov.get('date')}"]
+    for name, m in record["mutants"].items():
+        seeds = f"{m['seeds']} seeds" if m.get("seeds") else "the scale's seeds"
+        lines.append(f"  mutant {name} ({seeds}): {m.get('description', '')}")
+        for cid, c in m["claims"].items():
+            mark = " (should break)" if c.get("should_break") else ""
+            if c.get("skipped"):
+                lines.append(f"      {cid:<44} skipped: {c['skipped']}")
+                continue
+            lines.append(f"      {cid:<44} {c.get('evidence') or '-':<9} intact {c['intact']:<15} mutant "
+                         f"{c['mutant']:<15} {c['outcome']}{mark}")
+    s = record["summary"]
+    for kind in ("measured", "simulated", "derived"):
+        k = s.get(kind) or {}
+        if k.get("claims"):
+            lines.append(f"  {kind} claims detecting at least one mutant: {len(k['detecting'])} of "
+                         f"{len(k['claims'])}")
+    if s.get("weak"):
+        lines.append(f"  weak evidence (measured, detect no mutant): {', '.join(s['weak'])}")
+    if s.get("not_here"):
+        lines.append(f"  measured claims with nothing to run at this scale and device: {', '.join(s['not_here'])}")
+    if s.get("expected_breaks_missed"):
+        lines.append(f"  mutants that missed a claim they should break: {'; '.join(s['expected_breaks_missed'])}")
+    return "\n".join(lines)
+
+
+def rejudge_file(path: Path, paper, log=None) -> list[str]:
+    """Re-decide every judged claim of a results file from its stored per-seed values, under today's rules.
+
+    Nothing is measured: the values, criteria and code hash stay as they are. What may change is the rule: a
+    metric whose seed count was raised after a look (claims.yaml's ``earlier_seeds`` at the file's scale, or the
+    file's ``seed_history``) is judged on its confidence sequence. An ``earlier_seeds`` count missing from the
+    file's history is added to it, with the verdicts the first that many stored seeds give (marked
+    ``reconstructed``). Returns one line per claim whose verdict changed.
+    """
+    from bench.verdict import NOT_IMPLEMENTED, NOT_TESTABLE, Criterion, decide
+
+    rec = read_results_file(path, paper.slug)
+    scale, now, changes = rec["scale"], provenance.now(), []
+    for exp, erec in rec.get("experiments", {}).items():
+        if exp not in paper.spec.experiments:
+            continue
+        history = erec.setdefault("seed_history", [])
+        known = {h.get("seeds") for h in history if isinstance(h, dict)}
+        n = len(erec.get("runs") or [])
+        for k in paper.earlier_seeds(exp, scale):
+            if k in known or k >= n:
+                continue
+            verdicts = {}
+            for cid, c in rec["claims"].items():
+                if c.get("experiment") != exp or not c.get("metrics") or len(c.get("seeds") or []) < k:
+                    continue
+                crit = {m: Criterion.parse(t) for m, t in (c.get("criteria") or {}).items()}
+                verdicts[cid] = decide({m: summarize(c["metrics"][m]["values"][:k]) for m in crit}, crit).verdict
+            history.append({"seeds": k, "verdicts": verdicts, "reconstructed": f"from the first {k} per-seed "
+                            f"values of this file (claims.yaml: earlier_seeds), on {now}"})
+        history.sort(key=lambda h: h.get("seeds") or 0)
+    for cid, c in rec["claims"].items():
+        if c.get("verdict") in (None, ERROR, NOT_TESTABLE, NOT_IMPLEMENTED) or not c.get("metrics"):
+            continue
+        exp, n = c.get("experiment"), len(c.get("seeds") or [])
+        hist = [h.get("seeds") for h in (rec["experiments"].get(exp) or {}).get("seed_history") or []]
+        earlier = [*(paper.earlier_seeds(exp, scale) if exp in paper.spec.experiments else []), *hist]
+        crit = {m: Criterion.parse(t) for m, t in (c.get("criteria") or {}).items()}
+        summaries = {m: summarize(c["metrics"][m]["values"]) for m in crit}
+        v = decide(summaries, crit, sequential=any(isinstance(k, int) and k < n for k in earlier))
+        if v.verdict != c["verdict"]:
+            changes.append(f"{paper.slug}::{cid} ({rec['scale']}, {rec['hardware']}): {c['verdict']} -> {v.verdict}"
+                           f" ({v.rule})")
+        c.update(verdict=v.verdict, reason=v.reason, seeds_needed=v.seeds_needed, verdict_rule=v.rule,
+                 metrics={**c["metrics"], **{m: s.as_dict() for m, s in summaries.items()}}, rejudged_at=now)
+        if v.fixed_n_verdict:
+            c["fixed_n_verdict"] = v.fixed_n_verdict
+        else:
+            c.pop("fixed_n_verdict", None)
+    validate_record(json.loads(json.dumps(rec, default=str)), path, paper.slug, scale)
+    with locked(path):
+        atomic_write_json(path, rec)
+    return changes

@@ -8,6 +8,7 @@ diverged run is recorded as the verdict ``error`` with its message, never hidden
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -20,11 +21,11 @@ from pathlib import Path
 
 import torch
 
-from bench import data, health, provenance, registry
+from bench import data, health, mutants, provenance, registry
 from bench.claims import Claim, Paper
 from bench.execute import execute
 from bench.files import atomic_write_text, cache_entry_problem, quarantine, safe_join
-from bench.verdict import ERROR, NOT_TESTABLE, Criterion, Summary, Verdict, decide, summarize
+from bench.verdict import ERROR, NOT_IMPLEMENTED, NOT_TESTABLE, Criterion, Summary, Verdict, decide, summarize
 
 
 def default_cache_dir() -> Path:
@@ -84,6 +85,8 @@ class ClaimResult:
         v = self.verdict
         if v.verdict == NOT_TESTABLE:
             return f"{self.paper}::{self.claim.id}: not_testable ({self.claim.not_testable})"
+        if v.verdict == NOT_IMPLEMENTED:
+            return f"{self.paper}::{self.claim.id}: not_implemented ({v.reason})"
         if v.verdict == ERROR:
             return f"{self.paper}::{self.claim.id}: error ({v.reason})"
         crit = "; ".join(f"{m} {c}" for m, c in self.criteria.items())
@@ -99,16 +102,26 @@ class ClaimResult:
         c = self.claim
         out = {"statement": c.statement, "source": c.source, "tier": c.tier, "paper_setting": c.paper_setting,
                "paper_value": c.paper_value, "expect": c.expected(self.scale, self.hardware) if c.test else None,
-               "because": c.because}
+               "because": c.because, "evidence": c.evidence, "headline": c.headline}
         if self.skipped:
             return {**out, "verdict": None, "skipped": self.skipped}
         if c.not_testable:
             return {**out, "verdict": NOT_TESTABLE, "reason": c.not_testable}
+        if c.not_implemented:
+            return {**out, "verdict": NOT_IMPLEMENTED, "reason": not_implemented_reason(c)}
         return {**out, "experiment": c.test.experiment, "criteria": self.criteria,
                 "verdict": self.verdict.verdict, "point_verdict": self.verdict.point, "reason": self.verdict.reason,
                 "seeds_needed": self.verdict.seeds_needed, "seeds": [r.seed for r in self.runs],
+                "verdict_rule": self.verdict.rule,
+                **({"fixed_n_verdict": self.verdict.fixed_n_verdict} if self.verdict.fixed_n_verdict else {}),
                 "metrics": {m: s.as_dict() for m, s in self.summaries.items()},
                 "errors": {str(r.seed): r.error for r in self.runs if r.error}}
+
+
+def not_implemented_reason(claim: Claim) -> str:
+    """'<reason>; it would take: <needs>' for a claim that is testable here but not built yet."""
+    n = claim.not_implemented
+    return f"{n.reason.strip()}; it would take: {n.needs.strip()}"
 
 
 def _compact(value) -> str:
@@ -121,8 +134,14 @@ class Runner:
     """Runs experiments and judges claims at one scale on one device, with a per-seed result cache."""
 
     def __init__(self, scale: str = "cpu", device: str = "auto", seeds: int | None = None, rerun: bool = False,
-                 cache_dir: Path | None = None, log: Callable[[str], None] = _stderr):
+                 cache_dir: Path | None = None, log: Callable[[str], None] = _stderr, mutant: str | None = None,
+                 history: Callable[[str, str], list[int]] | None = None):
         self.scale = scale
+        # a broken variant of the papers' method (bench/mutants.py) that every run of this runner is made under
+        self.mutant = mutant
+        # (paper, experiment) -> the seed counts of earlier results at this scale and hardware; a count raised after
+        # a result makes the verdict the anytime-valid one (bench.verdict.decide, sequential=True)
+        self.history = history or (lambda slug, experiment: [])
         self.device = provenance.resolve_device(device)
         self.seeds_override = seeds
         self.rerun = rerun
@@ -161,6 +180,8 @@ class Runner:
                   "config": dataclasses.asdict(cfg), "seed": seed, "device": self.device.type,
                   "torch": torch.__version__, "cifar10_variant": os.environ.get("BENCH_CIFAR10_VARIANT", "auto"),
                   "cifar10_canonical_present": (data.data_dir() / "cifar-10-batches-py").is_dir()}
+        if self.mutant:  # only then: the intact runs' keys are those of a runner that knows nothing of mutants
+            fields |= {"mutant": self.mutant, "mutants_code": mutants.mutants_hash(paper)}
         return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
     def cache_path(self, paper: Paper, experiment: str, key: str) -> Path:
@@ -223,8 +244,11 @@ class Runner:
                        rec.get("datasets") or {}, str(rec.get("measured_at") or ""), rec.get("commit"))
 
     def _execute(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig, seed: int) -> SeedRun:
-        self.log(f"[{paper.slug}] {experiment} seed {seed} on {self.device.type} at {self.scale} scale: running")
-        out = execute(paper.experiment_fn(experiment), cfg, seed, self.device, f"{paper.slug}.{experiment}")
+        self.log(f"[{paper.slug}] {experiment} seed {seed} on {self.device.type} at {self.scale} scale"
+                 f"{' under mutant ' + self.mutant if self.mutant else ''}: running")
+        under = f" under mutant {self.mutant}" if self.mutant else ""
+        with (mutants.load(paper)[self.mutant]() if self.mutant else contextlib.nullcontext()):
+            out = execute(paper.experiment_fn(experiment), cfg, seed, self.device, f"{paper.slug}.{experiment}{under}")
         self.log(f"[{paper.slug}] {experiment} seed {seed}: {'failed: ' + out.error if out.error else 'done'} "
                  f"in {out.wall_s:.1f} s")
         return SeedRun(seed, out.metrics, out.error, out.wall_s, False, out.datasets, provenance.now(),
@@ -243,6 +267,8 @@ class Runner:
         start = time.perf_counter()
         if claim.not_testable:
             result.verdict = Verdict(NOT_TESTABLE, reason=claim.not_testable)
+        elif claim.not_implemented:
+            result.verdict = Verdict(NOT_IMPLEMENTED, reason=not_implemented_reason(claim))
         else:
             result.skipped = self._skip_reason(paper, claim)
             if result.skipped is None:
@@ -270,7 +296,8 @@ class Runner:
             return
         criteria = {m: Criterion.parse(c) for m, c in claim.test.all_criteria.items()}
         result.summaries = {m: summarize([r.metrics[m] for r in result.runs]) for m in criteria}
-        result.verdict = decide(result.summaries, criteria)
+        sequential = self.raised_after_look(paper, exp, len(result.runs))
+        result.verdict = decide(result.summaries, criteria, sequential=sequential)
         notes = sorted({r.note for r in result.runs if r.note})
         if notes:
             v = result.verdict
@@ -282,6 +309,12 @@ class Runner:
                 continue
             if self.device.type in registry.info(paper.experiment_fn(other)).devices:
                 result.context_runs[other] = [self.run_seed(paper, other, s) for s in self.seeds_for(paper, other)]
+
+    def raised_after_look(self, paper: Paper, experiment: str, n: int) -> bool:
+        """Whether results of ``experiment`` were seen at this scale with fewer seeds than ``n`` (claims.yaml's
+        ``earlier_seeds`` or the results file's history): then verdicts are taken on the confidence sequence."""
+        earlier = [*paper.earlier_seeds(experiment, self.scale), *self.history(paper.slug, experiment)]
+        return any(k < n for k in earlier)
 
     def run_paper(self, paper: Paper, claim_ids: list[str] | None = None) -> list[ClaimResult]:
         """Evaluate every claim of the paper (or those named), logging one line per claim."""

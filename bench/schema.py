@@ -49,6 +49,7 @@ class MetricSummary(_Model):
     mean: float
     std: float = Field(ge=0)
     ci95: list[float] = Field(min_length=2, max_length=2)
+    cs95: list[float] | None = Field(default=None, min_length=2, max_length=2)  # anytime-valid sequence
     point: bool
 
     @field_validator("mean", "std")
@@ -56,10 +57,10 @@ class MetricSummary(_Model):
     def _finite_number(cls, v: float) -> float:
         return _finite(v)
 
-    @field_validator("values", "ci95")
+    @field_validator("values", "ci95", "cs95")
     @classmethod
     def _finite_numbers(cls, v):
-        for x in v:
+        for x in v or ():
             _finite(x)
         return v
 
@@ -92,6 +93,10 @@ class ClaimRecord(_Model):
     measured_at: str | None = None
     paper_value: Any = None
     paper_setting: Any = None
+    evidence: Literal["measured", "simulated", "derived"] | None = None  # absent in files older than issue 19
+    headline: bool = False
+    verdict_rule: Literal["student-t", "confidence-sequence"] = "student-t"
+    fixed_n_verdict: Literal[VERDICTS] | None = None  # type: ignore[valid-type]
 
 
 class Run(_Model):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.verdict import ERROR, NOT_TESTABLE
+from bench.verdict import ERROR, NOT_IMPLEMENTED, NOT_TESTABLE
 
 pytestmark = pytest.mark.claim
 
@@ -22,6 +22,8 @@ def test_claim(claim_case, bench_runner, bench_scale, record_property):
         pytest.skip(result.skipped)
     if result.verdict.verdict == NOT_TESTABLE:
         pytest.skip(f"not_testable: {claim.not_testable}")
+    if result.verdict.verdict == NOT_IMPLEMENTED:
+        pytest.skip(f"not_implemented: {result.verdict.reason}")
     assert result.verdict.verdict != ERROR, result.line()
     if bench_scale == "smoke":
         return

@@ -27,8 +27,10 @@ VALID = {
     "experiments": {"toy": {"scales": {"smoke": {"seeds": 1, "steps": 2}, "cpu": {"seeds": 3}}}},
     "claims": [
         {"id": "good-claim", "statement": "s", "source": "Table 1", "tier": "A", "paper_value": 1.0,
-         "test": {"experiment": "toy", "metric": "gap_pp", "criterion": "abs <= 0.5"}, "expect": "reproduced"},
-        {"id": "imagenet", "statement": "s", "source": "Abstract", "tier": "C", "not_testable": "needs ImageNet"},
+         "test": {"experiment": "toy", "metric": "gap_pp", "criterion": "abs <= 0.5"}, "expect": "reproduced",
+         "evidence": "measured"},
+        {"id": "imagenet", "statement": "s", "source": "Abstract", "tier": "C", "not_testable": "needs ImageNet",
+         "headline": True},
     ],
 }
 

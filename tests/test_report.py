@@ -89,7 +89,7 @@ def test_index_lists_every_claim_with_counts(paper, results, tmp_path):  # noqa:
     rows = re.findall(r"<tr class='claim-row' data-claim='([^']+)'", page)
     assert sorted(rows) == sorted(f"{paper.slug}/{c.id}" for c in paper.spec.claims)
     counts = report.verdict_counts(report.index_rows([paper], tmp_path / "results"))
-    assert counts.loc["cpu"].sum() == len(paper.spec.claims)
+    assert counts.loc["cpu"].to_numpy().sum() == len(paper.spec.claims)  # rows: (scale, evidence kind)
     assert "http" not in page.split("<body>")[0]  # nothing loaded from the network
 
 
@@ -206,3 +206,56 @@ def test_context_must_name_an_experiment_metric(paper, tmp_path):  # noqa: F811
     paper.claims_path.write_text(yaml.safe_dump(spec))
     with pytest.raises(ClaimsError, match="test.context: 'nope.metric'"):
         discover(root=paper.path.parent)
+
+
+def _labelled_paper(tmp_path):
+    """The toy paper with a derived claim, a not_implemented one and a headline on the measured claim."""
+    from tests.test_runner import CODE, VALID, write_paper
+
+    spec = yaml.safe_load(yaml.safe_dump(VALID))
+    spec["claims"][0]["headline"] = True
+    spec["claims"][1].pop("headline")
+    spec["claims"].append({"id": "ratio-claim", "statement": "s", "source": "Fig. 2", "tier": "B",
+                           "evidence": "derived", "test": {"experiment": "toy", "metric": "ratio",
+                                                           "criterion": ">= 1.5"}, "expect": "reproduced"})
+    spec["claims"].append({"id": "resnet", "statement": "s", "source": "Table 4", "tier": "A",
+                           "not_implemented": {"reason": "CIFAR-10 is here; the model is not built",
+                                               "needs": "ResNet-56 and 2 GPU hours"}})
+    spec["experiments"]["toy"]["baseline"] = {"metric": "ratio", "kind": "accuracy_pct", "paper": 99.0,
+                                              "source": "Table 1"}
+    write_paper(tmp_path / "papers", spec, code=CODE)
+    (p,) = discover(root=tmp_path / "papers")
+    runner = make_runner(tmp_path)
+    runner.run_paper(p)
+    write_paper_results(runner, p.slug, tmp_path / "results")
+    return p
+
+
+def test_index_separates_evidence_kinds_and_never_shows_derived_as_plain_reproduced(tmp_path):
+    from bench.cli import _labels
+    from bench.results import format_record, load_results
+
+    p = _labelled_paper(tmp_path)
+    page = report.index_html([p], tmp_path / "results", scales=["cpu"])
+    counts = report.verdict_counts(report.index_rows([p], tmp_path / "results", ["cpu"]))
+    assert counts.loc[("cpu", "measured"), "reproduced"] == 1 and counts.loc[("cpu", "derived"), "reproduced"] == 1
+    assert counts.loc[("cpu", "—"), "not_implemented"] == 1 and counts.loc[("cpu", "—"), "not_testable"] == 1
+    assert "reproduced (derived: holds by construction)" in page
+    row = re.search(r"data-claim='toy_paper2020/ratio-claim'>.*?</tr>", page).group(0)
+    assert ">reproduced</span>" not in row and "reproduced (derived: holds by construction)</span>" in row
+    heads = re.findall(r"<tr class='headline-row' data-claim='([^']+)'", page)
+    assert heads == ["toy_paper2020/good-claim"]
+    assert "id='counts-figure'" in page and "data:image/png;base64," in page
+    assert "proxy regime" in page  # the toy's baseline (ratio ~2.1 as an accuracy) is far below the paper's 99
+    text = format_record(load_results(tmp_path / "results", p.slug, "cpu")[0], *_labels([p]))
+    assert "reproduced (derived: holds by construction)" in text and "regime:    baseline ratio" in text
+    assert "not_implemented" in text and "it would take: ResNet-56" in text
+    lines = report.citations(p, report.read_results(p, tmp_path / "results", ["cpu"]))
+    assert any("ratio-claim" in x and "holds by construction" in x for x in lines)
+
+
+def test_regime_rule():
+    from bench.regime import is_proxy
+
+    assert is_proxy("error_pct", 4.0, 0.8) and not is_proxy("error_pct", 1.5, 0.8)
+    assert is_proxy("accuracy_pct", 95.0, 99.0) and not is_proxy("accuracy_pct", 97.5, 99.0)

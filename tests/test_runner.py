@@ -40,10 +40,10 @@ def paper(tmp_path):
     spec = yaml.safe_load(yaml.safe_dump(VALID))
     spec["claims"].append({"id": "ratio-claim", "statement": "s", "source": "Fig. 2", "tier": "B",
                            "test": {"experiment": "toy", "criteria": {"ratio": ">= 1.5", "gap_pp": "<= 1"}},
-                           "expect": "reproduced"})
+                           "expect": "reproduced", "evidence": "measured"})
     spec["claims"].append({"id": "gpu-only", "statement": "s", "source": "Table 3", "tier": "B",
                            "test": {"experiment": "toy", "metric": "ratio", "criterion": ">= 1", "devices": ["cuda"]},
-                           "expect": "reproduced"})
+                           "expect": "reproduced", "evidence": "measured"})
     write_paper(tmp_path / "papers", spec, code=CODE)
     (p,) = discover(root=tmp_path / "papers")
     p.module.CALLS.clear()
@@ -146,3 +146,35 @@ def test_context_experiments_run_beside_the_claim_and_are_recorded(tmp_path):
     rec = json.loads(write_paper_results(runner, paper.slug, tmp_path / "results").read_text())
     assert rec["experiments"]["sim"]["simulated"] == "toy model v1"
     assert rec["experiments"]["sim"]["runs"][0]["metrics"] == {"cycles_ratio": 4.5}
+
+
+def test_seeds_raised_after_a_look_make_the_verdict_sequential(paper, tmp_path):
+    """3 seeds written, then 5: the file records the 3-seed look, and the 5-seed verdict is the sequence's."""
+    from bench.provenance import hardware_name
+    from bench.results import seed_history
+
+    root = tmp_path / "results"
+    first = make_runner(tmp_path, seeds=3)
+    first.run_paper(paper)
+    write_paper_results(first, paper.slug, root)
+    second = make_runner(tmp_path, seeds=5)
+    second.history = seed_history(root, "cpu", hardware_name(second.device))
+    res = second.evaluate(paper, paper.claim("good-claim"))
+    assert res.verdict.rule == "confidence-sequence" and res.verdict.fixed_n_verdict == "reproduced"
+    assert "seeds were added after a look" in res.verdict.reason
+    rec = json.loads(write_paper_results(second, paper.slug, root).read_text())
+    assert rec["experiments"]["toy"]["seed_history"][0]["seeds"] == 3
+    assert rec["experiments"]["toy"]["seed_history"][0]["verdicts"]["good-claim"] == "reproduced"
+    assert rec["claims"]["good-claim"]["verdict_rule"] == "confidence-sequence"
+    assert rec["claims"]["good-claim"]["metrics"]["gap_pp"]["cs95"] is not None
+    # a fresh runner with no history and no earlier_seeds judges on the t interval
+    assert make_runner(tmp_path, seeds=5).evaluate(paper, paper.claim("good-claim")).verdict.rule == "student-t"
+
+
+def test_earlier_seeds_in_claims_yaml_make_the_verdict_sequential(tmp_path):
+    spec = yaml.safe_load(yaml.safe_dump(VALID))
+    spec["experiments"]["toy"]["scales"]["cpu"] = {"seeds": 4, "earlier_seeds": [3]}
+    write_paper(tmp_path / "papers", spec, code=CODE)
+    (p,) = discover(root=tmp_path / "papers")
+    res = make_runner(tmp_path).evaluate(p, p.claim("good-claim"))
+    assert len(res.runs) == 4 and res.verdict.rule == "confidence-sequence"

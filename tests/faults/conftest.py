@@ -88,11 +88,12 @@ TOY_SPEC = {
     "claims": [
         {"id": "beats-chance", "statement": "The toy net beats chance by 30 pp", "source": "Table 1", "tier": "A",
          "paper_value": 70.0, "test": {"experiment": "toy", "metric": "gain_pp", "criterion": ">= 30"},
-         "expect": "reproduced"},
+         "expect": "reproduced", "evidence": "measured"},
         {"id": "accurate", "statement": "The toy net is accurate", "source": "Table 2", "tier": "A",
          "paper_value": 95.0, "test": {"experiment": "toy", "metric": "accuracy_pct", "criterion": ">= 90"},
-         "expect": "reproduced"},
-        {"id": "imagenet", "statement": "s", "source": "Abstract", "tier": "C", "not_testable": "needs ImageNet"},
+         "expect": "reproduced", "evidence": "measured"},
+        {"id": "imagenet", "statement": "s", "source": "Abstract", "tier": "C", "not_testable": "needs ImageNet",
+         "headline": True},
     ],
 }
 
