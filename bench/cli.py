@@ -177,7 +177,30 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
     return status
 
 
+def headline_lines(papers, results_dir: Path, scales=("cpu", "full")) -> list[str]:
+    """One line per headline claim: paper, claim, verdict at the best scale measured, evidence, measured against
+    the paper's value, regime (what the index opens with and the README's paper sections lead with)."""
+    from bench import report
+    from bench.verdict import shown_verdict
+
+    best = report.best_rows(report.index_rows(papers, results_dir, scales))
+    lines = []
+    for r in best[best["headline"]].itertuples() if not best.empty else []:
+        judged = r.verdict in ("reproduced", "not_reproduced", "inconclusive", "error")
+        where = f" at {r.scale} on {r.hardware}" + (" (stale)" if r.status == "stale" else "") if judged else ""
+        measured = f"; measured {' '.join(r.measured.split())}" if r.measured else f" ({r.detail})"
+        regime_mark = "; proxy regime" if r.proxy else ""
+        lines.append(f"{r.paper} · {r.claim}: {shown_verdict(r.verdict, r.evidence or None, r.gpu)}{where} "
+                     f"[{r.evidence or 'untested'}]{measured}; paper {r.paper_value}{regime_mark}")
+    return lines
+
+
 def cmd_show(args: argparse.Namespace) -> int:
+    if args.headlines:
+        problems: list[str] = []
+        papers = discover(args.paper or None, problems=problems)
+        print("\n".join(headline_lines(papers, Path(args.results_dir))))
+        return _report_problems(problems)
     problems: list[str] = []
     records = []
     for pattern in args.paper or [None]:
@@ -319,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         if name in ("show", "rejudge"):
             p.add_argument("--scale", choices=SCALES, default=None)
             p.add_argument("--hardware", default=None, help="e.g. cpu-intel-xeon-processor-2c")
+            p.add_argument("--headlines", action="store_true",
+                           help="one line per paper's headline claim, at the best scale measured")
     args = parser.parse_args(argv)
     try:
         return args.fn(args)

@@ -210,6 +210,9 @@ def claim_table(paper: Paper, files: list[ResultFile]) -> pd.DataFrame:
             found = True
             metrics = c.get("metrics") or {}
             verdict = verdict_of(c)
+            if claim.test is None:  # a label, not a measurement: claims.yaml's current one wins over the file's
+                verdict = "not_implemented" if claim.not_implemented else "not_testable"
+                c = {**c, "reason": not_implemented_reason(claim) if claim.not_implemented else claim.not_testable}
             regime_text, proxy = regime.assess(paper, claim.id, f.record)
             rows.append({**base, "measured": "\n".join(fmt_metric(m, s) for m, s in metrics.items()),
                          "regime": regime_text, "proxy": bool(proxy),

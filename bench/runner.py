@@ -25,7 +25,18 @@ from bench import data, health, mutants, provenance, registry
 from bench.claims import Claim, Paper
 from bench.execute import execute
 from bench.files import atomic_write_text, cache_entry_problem, quarantine, safe_join
-from bench.verdict import ERROR, NOT_IMPLEMENTED, NOT_TESTABLE, Criterion, Summary, Verdict, decide, summarize
+from bench.verdict import (
+    ERROR,
+    NOT_IMPLEMENTED,
+    NOT_TESTABLE,
+    Criterion,
+    Summary,
+    Verdict,
+    about_gpu,
+    decide,
+    shown_verdict,
+    summarize,
+)
 
 
 def default_cache_dir() -> Path:
@@ -94,8 +105,9 @@ class ClaimResult:
         tag = " (point verdict, 1 seed)" if v.point else f" ({n} seeds)"
         if self.scale != "smoke" and not self.claim.accepts(self.scale, v.verdict, self.hardware):
             tag += f" [expected {self.claim.expected(self.scale, self.hardware)}]"
+        shown = shown_verdict(v.verdict, self.claim.evidence, about_gpu(self.claim))
         return (f"{self.paper}::{self.claim.id}: paper {_compact(self.claim.paper_value)} | measured "
-                f"{self.measured()} | criterion {crit} | {v.verdict}{tag}" + (f": {v.reason}" if v.reason else ""))
+                f"{self.measured()} | criterion {crit} | {shown}{tag}" + (f": {v.reason}" if v.reason else ""))
 
     def as_dict(self) -> dict:
         """The JSON record of this claim in a results file."""
