@@ -178,3 +178,32 @@ def test_earlier_seeds_in_claims_yaml_make_the_verdict_sequential(tmp_path):
     (p,) = discover(root=tmp_path / "papers")
     res = make_runner(tmp_path).evaluate(p, p.claim("good-claim"))
     assert len(res.runs) == 4 and res.verdict.rule == "confidence-sequence"
+
+
+def test_rejudge_takes_a_declared_look_from_the_stored_values(tmp_path):
+    """A file measured with 4 seeds, then claims.yaml declares a 3-seed look: rejudge re-decides on the
+    sequence from the stored values and records the 3-seed look, measuring nothing."""
+    from bench.results import rejudge_file
+
+    spec = yaml.safe_load(yaml.safe_dump(VALID))
+    spec["experiments"]["toy"]["scales"]["cpu"] = {"seeds": 4}
+    folder = write_paper(tmp_path / "papers", spec, code=CODE)
+    (p,) = discover(root=tmp_path / "papers")
+    runner = make_runner(tmp_path)
+    runner.run_paper(p)
+    path = write_paper_results(runner, p.slug, tmp_path / "results")
+    before = json.loads(path.read_text())
+    assert before["claims"]["good-claim"]["verdict_rule"] == "student-t"
+    spec["experiments"]["toy"]["scales"]["cpu"] = {"seeds": 4, "earlier_seeds": [3]}
+    (folder / "claims.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    (p,) = discover(root=tmp_path / "papers")
+    calls = len(p.module.CALLS)
+    rejudge_file(path, p)
+    after = json.loads(path.read_text())
+    assert len(p.module.CALLS) == calls  # nothing ran
+    claim = after["claims"]["good-claim"]
+    assert claim["verdict_rule"] == "confidence-sequence" and claim["fixed_n_verdict"] == "reproduced"
+    assert claim["metrics"]["gap_pp"]["values"] == before["claims"]["good-claim"]["metrics"]["gap_pp"]["values"]
+    (look,) = after["experiments"]["toy"]["seed_history"]
+    assert look["seeds"] == 3 and look["verdicts"]["good-claim"] == "reproduced" and "reconstructed" in look
+    assert claim["code_hash"] == before["claims"]["good-claim"]["code_hash"]
