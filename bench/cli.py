@@ -29,6 +29,7 @@ from bench.results import (
     format_latency,
     format_record,
     latency_paths,
+    read_json_object,
     results_path,
     scan_results,
     write_paper_results,
@@ -211,12 +212,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     for pattern in args.paper or [None]:
         for path in latency_paths(Path(args.results_dir), pattern, args.scale):
             try:
-                rec = json.loads(path.read_text())
-                if not isinstance(rec, dict) or not isinstance(rec.get("speedups"), dict) \
-                        or not isinstance(rec.get("provenance"), dict):
-                    raise ValueError("fields speedups and provenance must be objects")
-            except (OSError, UnicodeDecodeError, ValueError) as e:
-                problems.append(f"{path}: not a latency file ({e})")
+                rec = read_json_object(path, ("speedups", "provenance"), "latency")
+            except ValueError as e:
+                problems.append(str(e))
                 continue
             if args.hardware is None or rec.get("hardware") == args.hardware:
                 latency.append(rec)

@@ -354,20 +354,26 @@ def write_mutants(paper, scale: str, device, records: dict, root: Path = RESULTS
     return path
 
 
+def read_json_object(path: Path, fields: tuple[str, ...], kind: str) -> dict:
+    """A JSON file whose ``fields`` are objects (a latency or mutants file); ValueError in one line otherwise."""
+    try:
+        rec = json.loads(Path(path).read_text())
+        if not isinstance(rec, dict) or not all(isinstance(rec.get(f), dict) for f in fields):
+            raise ValueError(f"fields {' and '.join(fields)} must be objects")
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise ValueError(f"{path}: not a {kind} file ({e})") from None
+    return rec
+
+
 def load_mutants(root: Path = RESULTS_DIR, slug: str | None = None, scale: str | None = None
                  ) -> tuple[list[dict], list[str]]:
     """Every readable mutants file (filtered by paper and scale) and one line per unusable one."""
     records, problems = [], []
     for p in sorted(Path(root).glob(f"{slug or '*'}/mutants-{scale or '*'}-*.json")):
         try:
-            rec = json.loads(p.read_text())
-            if not isinstance(rec, dict) or not isinstance(rec.get("mutants"), dict) \
-                    or not isinstance(rec.get("summary"), dict):
-                raise ValueError("fields mutants and summary must be objects")
-        except (OSError, UnicodeDecodeError, ValueError) as e:
-            problems.append(f"{p}: not a mutants file ({e})")
-            continue
-        records.append(rec)
+            records.append(read_json_object(p, ("mutants", "summary"), "mutants"))
+        except ValueError as e:
+            problems.append(str(e))
     return records, problems
 
 
