@@ -66,6 +66,11 @@ def test_index_shows_every_claim_without_errors(chromium):
         for claim in paper.spec.claims:
             assert f"{paper.slug}/{claim.id}" in shown, f"claim {paper.slug}/{claim.id} is not on the page"
 
+    heads = re.findall(r'<tr class="headline-row" data-claim="([^"]+)"', dom)
+    assert sorted(heads) == sorted(f"{p.slug}/{c.id}" for p in discover() for c in p.spec.headlines), \
+        "the headline table differs from the claims files' headline claims"
+    assert 'id="counts-figure"' in dom, "the figure of verdict counts per paper is missing"
+
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shot = _run(chromium, "--window-size=1400,1800", f"--screenshot={SCREENSHOT.resolve()}",
                 INDEX.resolve().as_uri())

@@ -9,6 +9,11 @@
   N(0, a²) instead of U(−a, a) for SmoothOut (AdaSmoothOut unchanged). The mean gradient then matches the
   Gaussian-smoothed loss (factor exp(−ω²a²/2) = 0.14 on the check's sine loss, against sin(ωa)/(ωa) = 0.45): it
   should break ``stochastic-smoothout-unbiased`` (``smoothout_unbiasedness``, 3 s).
+- ``noise-on-a-copy``: ``method.SmoothOut.perturbed`` draws the noises and yields them but never adds them to
+  the parameters the forward pass reads (as when the noise goes onto a detached copy of the weights). Training
+  is then plain large-batch SGD: the SmoothOut arms should lose their gain over the large-batch baseline and
+  their flatter minima (``large-batch-smoothout-closes-gap``, ``large-batch-adasmoothout-closes-gap``,
+  ``flatter-minima``).
 """
 
 from __future__ import annotations
@@ -53,4 +58,19 @@ def no_denoising():
 def gaussian_noise():
     """Gaussian noise of standard deviation a instead of uniform noise on [−a, a]."""
     with mock.patch.object(method, "uniform_noise", _gaussian_noise):
+        yield
+
+
+@contextmanager
+def _noise_on_a_copy(self, step: int):
+    """The noises drawn (the generator advances as in the method) but the parameters left untouched."""
+    a = self.strength_at(step)
+    yield [method.uniform_noise(p.detach().clone(), a, self.adaptive, self.generator) for p in self.params] if a \
+        else []
+
+
+@mutant("noise-on-a-copy")
+def noise_on_a_copy():
+    """The noise is added to a copy of the weights, not to the weights the forward pass uses: no smoothing."""
+    with mock.patch.object(method.SmoothOut, "perturbed", _noise_on_a_copy):
         yield
