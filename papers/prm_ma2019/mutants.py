@@ -6,6 +6,10 @@
   neurons and conv2 filters (the backward direction), so ``prm_gain`` should fall below 1.2 and break
   ``prm-adds-compression``; ``lenet-232x`` is judged too (its rate falls; its loss is not reproduced intact).
 
+- ``prm-on-a-copy``: purification and unused path removal both act on a copy of the network (as when they are
+  applied to a state-dict copy and the original model is retrained), so the model keeps the ADMM rate:
+  ``prm_gain`` falls to 1 and should break ``prm-adds-compression``.
+
 ``experiment.py`` calls ``method.remove_unused_paths`` at run time (for ``unused_path_rate`` and in P-RM), so the
 mutant patches that module attribute with the forward-only version below (the original's loop without the
 ``dead_groups`` direction).
@@ -48,4 +52,16 @@ def _forward_only(model: nn.Module, links=method.LENET_LINKS) -> int:
 def forward_only_path_removal():
     """Unused path removal without its backward direction (unread filters are kept)."""
     with mock.patch.object(method, "remove_unused_paths", _forward_only):
+        yield
+
+
+def _on_a_copy(model: nn.Module, *args, **kwargs) -> int:
+    """Purification or path removal on a copy of the network: the network itself is left as it was."""
+    return 0
+
+
+@mutant("prm-on-a-copy")
+def prm_on_a_copy():
+    """P-RM's two steps run on a copy of the network; the network retrained is the ADMM one."""
+    with mock.patch.object(method, "purify", _on_a_copy), mock.patch.object(method, "remove_unused_paths", _on_a_copy):
         yield
