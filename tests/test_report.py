@@ -259,3 +259,13 @@ def test_regime_rule():
 
     assert is_proxy("error_pct", 4.0, 0.8) and not is_proxy("error_pct", 1.5, 0.8)
     assert is_proxy("accuracy_pct", 95.0, 99.0) and not is_proxy("accuracy_pct", 97.5, 99.0)
+
+
+def test_readme_paper_sections_lead_with_their_headline_claims():
+    """Each paper's section of the README opens with a line per headline claim (python -m bench show --headlines)."""
+    readme = (provenance.REPO_ROOT / "README.md").read_text()
+    lines = [x for x in readme.splitlines() if x.startswith("**Headline**")]
+    for paper in discover():
+        for claim in paper.spec.headlines:
+            assert any(f"`{paper.slug}` · `{claim.id}`" in x for x in lines), \
+                f"README: no **Headline** line for {paper.slug} · {claim.id}"
