@@ -265,7 +265,7 @@ def test_readme_paper_sections_lead_with_their_headline_claims():
     """Each paper's section of the README opens with a line per headline claim (python -m bench show --headlines)."""
     readme = (provenance.REPO_ROOT / "README.md").read_text()
     lines = [x for x in readme.splitlines() if x.startswith("**Headline**")]
-    for paper in discover():
-        for claim in paper.spec.headlines:
-            assert any(f"`{paper.slug}` · `{claim.id}`" in x for x in lines), \
-                f"README: no **Headline** line for {paper.slug} · {claim.id}"
+    for p_ in discover():
+        for claim in p_.spec.headlines:
+            assert any(f"`{p_.slug}` · `{claim.id}`" in x for x in lines), \
+                f"README: no **Headline** line for {p_.slug} · {claim.id}"
