@@ -130,17 +130,13 @@ def outcome(intact: str | None, under_mutant: str | None) -> str:
     return DETECTED if under_mutant != intact else MISSED
 
 
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def _figures(result) -> dict:
     """``{metric: {mean, ci95, n}}`` of a judged claim (empty for a skipped or failed one)."""
     return {m: {"mean": s.mean, "ci95": [s.lo, s.hi], "n": s.n} for m, s in result.summaries.items()}
 
 
 def evaluate(paper, scale: str, device: str = "auto", rerun: bool = False, cache_dir: Path | None = None,
-             log: Callable[[str], None] = _stderr, only: list[str] | None = None) -> dict:
+             log: Callable[[str], None] | None = None, only: list[str] | None = None) -> dict:
     """Run the paper's mutants at ``scale`` and judge, per mutant and claim, whether the claim detects it.
 
     Returns the ``mutants`` part of a mutants file: per mutant its description, the claims it should break, the
@@ -150,8 +146,9 @@ def evaluate(paper, scale: str, device: str = "auto", rerun: bool = False, cache
     """
     import time
 
-    from bench.runner import Runner
+    from bench.runner import Runner, _stderr
 
+    log = log or _stderr
     factories = load(paper)
     unknown = [n for n in only or [] if n not in factories]
     if unknown:

@@ -721,7 +721,8 @@ def counts_figure(best: pd.DataFrame):
             left = [a + b for a, b in zip(left, table[v], strict=True)]
         ax.set_title(kind if kind == "not tested" else f"{kind} evidence", fontsize=10)
         ax.set_xlabel("claims")
-        ax.invert_yaxis() if ax is axes[0] else None
+        if ax is axes[0]:  # the y axis is shared: papers top to bottom
+            ax.invert_yaxis()
     handles = {h.get_label(): h for ax in axes for h in ax.containers}
     fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=len(handles), fontsize=8,
                frameon=False)

@@ -50,7 +50,7 @@ def _experiments_record(runner: Runner, slug: str, results: list[ClaimResult]) -
     return out
 
 
-def _seed_history(old_exp: dict, new_exp: dict, old_file: dict) -> list[dict]:
+def _seed_history(name: str, old_exp: dict, new_exp: dict, old_file: dict) -> list[dict]:
     """The experiment's earlier seed counts, each with the verdicts it gave, plus the old file's when it differs.
 
     A count raised after a result was seen makes the verdicts sequential (``Runner.raised_after_look``); this is
@@ -60,7 +60,7 @@ def _seed_history(old_exp: dict, new_exp: dict, old_file: dict) -> list[dict]:
     n_old, n_new = len(old_exp.get("runs") or []), len(new_exp.get("runs") or [])
     if n_old and n_old != n_new:
         verdicts = {cid: c.get("verdict") for cid, c in old_file.get("claims", {}).items()
-                    if c.get("experiment") is not None and old_exp is old_file["experiments"].get(c["experiment"])}
+                    if c.get("experiment") == name}
         history.append({"seeds": n_old, "verdicts": verdicts, "date": old_file["provenance"].get("date")})
     return history
 
@@ -131,7 +131,7 @@ def write_paper_results(runner: Runner, slug: str, root: Path = RESULTS_DIR, log
                 if exp not in experiments or exp not in fresh:
                     experiments[exp] = rec
                 else:
-                    experiments[exp]["seed_history"] = _seed_history(rec, experiments[exp], old)
+                    experiments[exp]["seed_history"] = _seed_history(exp, rec, experiments[exp], old)
             if old["provenance"].get("code_hash") == code:
                 datasets = {**old["provenance"].get("datasets", {}), **datasets}
         order = [c.id for c in paper.spec.claims]
@@ -336,13 +336,10 @@ def write_mutants(paper, scale: str, device, records: dict, root: Path = RESULTS
         old = {}
         if path.is_file():
             try:
-                old = json.loads(path.read_text()).get("mutants") or {}
-                if not isinstance(old, dict):
-                    raise ValueError("field mutants is not an object")
-            except (OSError, UnicodeDecodeError, ValueError, AttributeError) as e:
+                old = read_json_object(path, ("mutants",), "mutants")["mutants"]
+            except ValueError as e:
                 aside = set_aside(path)
-                log(f"mutants: {path}: unreadable ({e}); set aside as {aside.name}")
-                old = {}
+                log(f"mutants: {e}; set aside as {aside.name}")
         declared = [m.name for m in paper.spec.mutants]
         merged = {n: records.get(n) or old.get(n) for n in declared if records.get(n) or old.get(n)}
         record = {"paper": paper.slug, "scale": scale, "hardware": hardware,

@@ -213,23 +213,32 @@ class Verdict:
     fixed_n_verdict: str | None = None
 
 
+def _combined(parts: dict[str, str]) -> str:
+    """All metrics reproduced → reproduced; any not reproduced → not_reproduced; else inconclusive."""
+    if any(v == NOT_REPRODUCED for v in parts.values()):
+        return NOT_REPRODUCED
+    return REPRODUCED if all(v == REPRODUCED for v in parts.values()) else INCONCLUSIVE
+
+
 def decide(summaries: dict[str, Summary], criteria: dict[str, Criterion], sequential: bool = False) -> Verdict:
     """Combine the per-metric verdicts of a claim (all reproduced → reproduced; any not → not_reproduced).
 
     ``sequential``: the seed count was raised after a look, so the verdict is taken on each metric's confidence
     sequence instead of its Student-t interval (the t verdict is kept in ``fixed_n_verdict``).
     """
+    point = any(summaries[m].point for m in criteria)
     if sequential:
         fixed = decide(summaries, criteria)
-        cs = {m: Summary(s.values, s.mean, s.std, s.cs_lo, s.cs_hi, s.cs_lo, s.cs_hi) for m, s in summaries.items()}
-        v = decide(cs, criteria)
-        reason = v.reason.replace("interval of", "confidence sequence of").split("; about")[0].split("; more")[0]
+        parts = {m: criteria[m].judge(summaries[m].cs_lo, summaries[m].cs_hi) for m in criteria}
+        verdict = _combined(parts)
+        failed = [m for m, v in parts.items() if v == verdict and v != REPRODUCED]
+        reason = (f"{', '.join(failed)} outside the criterion" if verdict == NOT_REPRODUCED else
+                  f"confidence sequence of {', '.join(failed)} straddles the criterion" if failed else "")
         note = (f"seeds were added after a look: judged on the anytime-valid confidence sequence (the fixed-n "
                 f"Student-t interval gives {fixed.verdict})")
-        return Verdict(v.verdict, v.point, f"{reason}; {note}" if reason else note, None, "confidence-sequence",
+        return Verdict(verdict, point, f"{reason}; {note}" if reason else note, None, "confidence-sequence",
                        fixed.verdict)
     parts = {m: criteria[m].judge(summaries[m].lo, summaries[m].hi) for m in criteria}
-    point = any(summaries[m].point for m in criteria)
     if any(v == NOT_REPRODUCED for v in parts.values()):
         failed = [m for m, v in parts.items() if v == NOT_REPRODUCED]
         return Verdict(NOT_REPRODUCED, point, f"{', '.join(failed)} outside the criterion")
