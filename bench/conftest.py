@@ -16,8 +16,8 @@ import torch
 from bench import provenance
 from bench.claims import SCALES, discover
 from bench.hardware import systolic
-from bench.latency import SYSTOLIC_ARRAY, discover_cases, latency_record, simulated_devices
-from bench.results import RESULTS_DIR, atomic_write_json, write_paper_results
+from bench.latency import SYSTOLIC_ARRAY, discover_cases, simulated_devices
+from bench.results import RESULTS_DIR, atomic_write_json, latency_record, write_paper_results
 from bench.runner import Runner
 
 

@@ -112,7 +112,8 @@ def _finite_number(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def cache_entry_problem(rec: object, seed: int, config: Mapping, device: str, metrics: Sequence[str]) -> str:
+def cache_entry_problem(rec: object, seed: int, config: Mapping, device: str, metrics: Sequence[str],
+                        key: str | None = None) -> str:
     """Why a cached seed run cannot stand for the run asked for, or '' when it can.
 
     It must be a JSON object for this seed, config and device, with exactly the declared metrics, each a finite
@@ -121,6 +122,8 @@ def cache_entry_problem(rec: object, seed: int, config: Mapping, device: str, me
     """
     if not isinstance(rec, dict):
         return "not a JSON object"
+    if key is not None and "key" in rec and rec["key"] != key:  # entries written before keys were stored lack it
+        return f"field key: {rec['key']!r}, the entry of another cell (this one is {key!r})"
     if rec.get("seed") != seed:
         return f"field seed: {rec.get('seed')!r}, expected {seed}"
     if rec.get("device") != device:
@@ -140,4 +143,6 @@ def cache_entry_problem(rec: object, seed: int, config: Mapping, device: str, me
         return f"field wall_s: {rec.get('wall_s')!r} is not a non-negative number"
     if not isinstance(rec.get("datasets", {}), dict):
         return "field datasets: not an object"
+    if not isinstance(rec.get("cost", {}), dict):
+        return "field cost: not an object"
     return ""

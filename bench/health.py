@@ -12,16 +12,17 @@ Three guards, each cheap:
   CUDA the flags accumulate on the device and are read every :data:`CUDA_SYNC_EVERY` steps and at the end, so
   no step waits on the host. ``bench.train.train`` checks the loss too, every 50 steps.
 - :func:`check_metrics`: every metric an experiment returns is finite.
-- :func:`sanity_failures`: the bounds a healthy run always meets, declared per experiment in ``claims.yaml``
+- ``bench.verdict.sanity_failures``: the bounds a healthy run always meets, declared per experiment in ``claims.yaml``
   (``experiments.<name>.sanity``, e.g. ``{final_accuracy_pct: "> 20"}`` for a 10-class model whose chance is
   10%); a seed that breaks one is an ``error`` ("the model is at chance"), judged on cached runs too. At the
   ``smoke`` scale, whose configs train for seconds and often leave a model at chance by design, a broken bound
   is a note on the verdict instead: smoke proves the path, its verdicts are never compared or cited.
 
-This module only rejects runs: a healthy run's values are the same with or without it, so it stays out of the
-code hash that keys the result cache (``bench.provenance``). A stricter guard added later still applies to
-cached runs through :func:`sanity_failures` and :func:`check_metrics`, but not to the steps of runs cached
-before it (their per-step history is gone): ``--rerun`` measures them again under the current guards.
+This module runs inside every measurement (``bench.execute``), so it is in every paper's code hash
+(``bench.provenance``: the import closure); the sanity bounds are judged afterwards, on cached runs too, by
+``bench.verdict.sanity_failures``, which is not. A stricter step guard added later does not reach the steps of
+runs cached before it (their per-step history is gone): ``--rerun`` measures them again under the current
+guards.
 """
 
 from __future__ import annotations
@@ -122,26 +123,6 @@ def check_metrics(metrics: Mapping[str, float], label: str) -> None:
     if bad:
         listed = ", ".join(f"{m} = {v}" for m, v in bad.items())
         raise Diverged(f"{label}: the run diverged: non-finite metric(s) {listed}")
-
-
-def sanity_broken(metrics: Mapping[str, float], sanity: Mapping[str, str]) -> list[str]:
-    """``"metric = value fails 'criterion'"`` for every sanity bound (``{metric: criterion}``) the run breaks."""
-    from bench.verdict import Criterion
-
-    return [f"{m} = {metrics[m]:.4g} fails {c!r}" for m, c in sanity.items()
-            if m in metrics and not Criterion.parse(c).holds(metrics[m])]
-
-
-def at_chance_reason(broken: list[str]) -> str:
-    """The error of a run that broke the sanity bounds listed in ``broken`` (from :func:`sanity_broken`)."""
-    return ("the model is at chance or broken (a diverged or untrained run), so no verdict is drawn from it: "
-            + "; ".join(broken) + " (the experiment's sanity bounds in claims.yaml)")
-
-
-def sanity_failures(metrics: Mapping[str, float], sanity: Mapping[str, str]) -> str | None:
-    """The reason a run breaks its experiment's sanity bounds, or None."""
-    broken = sanity_broken(metrics, sanity)
-    return at_chance_reason(broken) if broken else None
 
 
 def describe(exc: BaseException) -> str:

@@ -11,7 +11,7 @@ dense baseline and its compressed counterparts on the same inputs, grouped by la
   (``roofline:<device>``) and a systolic-array accelerator (``systolic:<array>``, SCALE-Sim).
 
 ``bench/test_latency.py`` writes what it measured and simulated to ``reference_results/<slug>/latency-<scale>-
-<hardware>.json`` (:func:`latency_record`): pytest-benchmark's own JSON for the paper's cases (machine info,
+<hardware>.json`` (``bench.results.latency_record``): pytest-benchmark's own JSON for the paper's cases (machine info,
 commit, every round), the simulated figures with their models, and per group the speedup of each variant over
 the baseline on each device.
 """
@@ -23,13 +23,14 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
-from bench import provenance
-from bench.claims import PAPERS_DIR
 from bench.hardware import roofline, systolic
 from bench.hardware.systolic import Gemm
+
+PAPERS_DIR = Path(__file__).resolve().parent.parent / "papers"
 
 
 @dataclass(frozen=True)
@@ -145,46 +146,3 @@ def simulate_case(case: LatencyCase, device: str, seed: int = 0,
                        "gemms": [[r.gemm.m, r.gemm.n, r.gemm.k, r.gemm.count] for r in res],
                        "model": systolic.describe(SYSTOLIC_ARRAY, res)}
     raise ValueError(f"unknown simulated device {device!r} (roofline:<device> or systolic:<array>)")
-
-
-# -- the latency file of a paper ---------------------------------------------------------------------------
-
-
-def _speedups(entries: list[tuple[str, str, str, float]], baselines: dict[str, str]) -> dict:
-    """``{group: {device: {variant: baseline cost / variant cost}}}`` from ``(group, variant, device, cost)``."""
-    cost = {(g, v, d): c for g, v, d, c in entries}
-    out: dict = {}
-    for (g, v, d), c in sorted(cost.items()):
-        base = cost.get((g, baselines[g], d))
-        if base is not None and c > 0:
-            out.setdefault(g, {}).setdefault(d, {})[v] = base / c
-    return out
-
-
-def latency_record(slug: str, scale: str, hardware: str, benchmarks: dict | None, simulated: list[dict],
-                   code_hash: str) -> dict:
-    """The latency file of one paper: pytest-benchmark's JSON of its cases, the simulated figures, speedups.
-
-    ``benchmarks``: pytest-benchmark's output JSON restricted to the paper's cases (``None`` when benchmarks
-    were disabled); each benchmark's ``extra_info`` names its case, group, variant and device.
-    """
-    cases = {c.id: c for c in discover_cases([slug])}
-    baselines = {c.group: c.baseline for c in cases.values()}
-    entries = []
-    for b in (benchmarks or {}).get("benchmarks", []):
-        info = b["extra_info"]
-        entries.append((info["group"], info["variant"], info["device"], b["stats"]["median"]))
-    for s in simulated:
-        entries.append((s["group"], s["variant"], s["device"], s.get("time_s", s.get("cycles", 0))))
-    state = provenance.git_state()
-    return {
-        "paper": slug, "kind": "latency", "scale": scale, "hardware": hardware,
-        "provenance": {"commit": state["commit"], "dirty": state["dirty"], "code_hash": code_hash,
-                       "date": provenance.now(), **provenance.environment()},
-        "note": "speedups: median time (measured) or simulated time or cycles of the baseline over the variant's; "
-                "measured speedups here come from cases timed one after the other, the paper's speedup claims "
-                "from its experiments' interleaved timing",
-        "speedups": _speedups(entries, baselines),
-        "simulated": simulated,
-        "pytest_benchmark": benchmarks,
-    }

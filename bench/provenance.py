@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import hashlib
+import io
 import os
 import platform
 import re
 import subprocess
 import sys
+import token
+import tokenize
 from functools import cache
 from pathlib import Path
 
@@ -17,15 +21,11 @@ import torch
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# Harness files that only read, judge, print, store or reject results: editing them does not change what an
-# experiment measures, so they stay out of the code hash that keys the result cache. The runner (cache, judging,
-# logs) is among them; what decides a run's values is bench/execute.py (seeding and the call), which is not.
-# bench/health.py only turns broken runs into errors: a healthy run's values are the same with or without it.
-_NOT_MEASURING = {"__main__.py", "cli.py", "claims.py", "conftest.py", "provenance.py", "results.py", "verdict.py",
-                  "report.py", "runner.py", "health.py", "files.py", "schema.py", "yamlsafe.py",
-                  "mutants.py", "regime.py"}
-# subpackages whose modules count for a paper only when it imports them by name (see code_files)
-_IMPORTED_BY_NAME = ("hardware", "metrics", "compress")
+# The roots of every paper's import closure besides its own folder: the measuring core that seeds and calls an
+# experiment (bench/execute.py). The runner (cache, judging, logs) only stores and judges what it returns.
+_HARNESS_ROOTS = ("bench/execute.py",)
+# top-level packages of this repository whose modules a paper can import
+_PACKAGES = ("bench", "papers")
 
 
 def _git(*args: str) -> str | None:
@@ -48,38 +48,169 @@ def git_state() -> dict:
     return {"commit": commit, "dirty": bool(status) if status is not None else None}
 
 
-def code_files(paper_dir: Path) -> list[Path]:
-    """The files whose content determines what a paper's experiments measure: its folder and the harness.
+def _module_file(module: str) -> Path | None:
+    """The repository file of a dotted module name (``bench.train`` -> bench/train.py), or None outside it."""
+    if module.split(".")[0] not in _PACKAGES:
+        return None
+    base = REPO_ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
 
-    A simulated device of ``bench/hardware/``, a measurement of ``bench/metrics/`` or a toolkit of
-    ``bench/compress/`` counts only for the papers whose code imports it (by module name), with its companion
-    files (``<module>_*``), so a new hardware model, metric or toolkit does not mark every other paper's results
-    stale.
+
+def _package_inits(module: str) -> list[Path]:
+    """The ``__init__.py`` of every package above and at ``module`` (importing a.b.c runs a/ and a/b/ first)."""
+    parts = module.split(".")
+    out = []
+    for i in range(1, len(parts) + 1):
+        init = REPO_ROOT.joinpath(*parts[:i], "__init__.py")
+        if init.is_file():
+            out.append(init)
+    return out
+
+
+def _relative(path: Path) -> Path:
+    """``path`` relative to the repository, or, for a paper folder kept elsewhere (``$BENCH_PAPERS_DIR``, a
+    test's), relative to the folder that holds its ``papers/``-like parent."""
+    if path.is_relative_to(REPO_ROOT):
+        return path.relative_to(REPO_ROOT)
+    for parent in path.parents:
+        if (parent / "__init__.py").is_file() or parent.name == "papers":
+            continue
+        return path.relative_to(parent)
+    return Path(path.name)
+
+
+def _module_name(path: Path) -> str:
+    rel = _relative(path).with_suffix("")
+    parts = list(rel.parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Dotted names of every module ``path`` imports (anywhere in the file, also inside functions), from its
+    import statements (``ast``); ``from pkg import name`` yields ``pkg.name`` as well, in case it is a module."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: from . import x, from ..y import z
+                anchor = package.split(".")
+                anchor = anchor[:len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, *([node.module] if node.module else [])])
+            else:
+                base = node.module or ""
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+    return {n for n in names if n}
+
+
+def import_closure(roots: list[Path]) -> list[Path]:
+    """Every repository file reachable from ``roots`` through import statements, with the packages' ``__init__``
+    files on the way and each module's companions (``<module>_*`` beside it: a worker it runs as a script, the
+    lock of the environment it runs in), sorted."""
+    seen: set[Path] = set()
+    todo = list(roots)
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        if path.suffix != ".py":
+            continue
+        for module in imported_modules(path):
+            target = _module_file(module)
+            if target is None:
+                continue
+            todo += [target, *_package_inits(_module_name(target))]
+            if target.name != "__init__.py":
+                todo += [c for c in target.parent.glob(f"{target.stem}_*") if c.is_file()]
+    return sorted(seen)
+
+
+def code_files(paper_dir: Path) -> list[Path]:
+    """The files whose content determines what a paper's experiments measure: the import closure of its folder.
+
+    The roots are the paper folder's Python files (``mutants.py`` aside: a mutant run adds its own hash to the
+    cache key, and the intact code's results do not depend on it) and the measuring core ``bench/execute.py``;
+    from them every import statement that names a module of this repository is followed (``ast``), so an edit
+    to a module the paper never imports does not mark its results stale.
     """
-    # mutants.py holds broken variants of the method (bench/mutants.py): a mutant run adds its own hash to the
-    # cache key, and the intact code's results do not depend on it
-    paper = sorted(p for p in Path(paper_dir).rglob("*.py") if p.relative_to(paper_dir).as_posix() != "mutants.py")
-    harness = sorted(p for p in (REPO_ROOT / "bench").glob("*.py")
-                     if p.name not in _NOT_MEASURING and not p.name.startswith("test_"))
-    source = "\n".join(p.read_text() for p in paper)
-    for package in _IMPORTED_BY_NAME:
-        folder = REPO_ROOT / "bench" / package
-        used = sorted(p for p in folder.glob("*.py") if p.stem != "__init__" and (
-            f"bench.{package}.{p.stem}" in source
-            or re.search(rf"from bench\.{package} import [^\n]*\b{p.stem}\b", source)))
-        # a model's companions (``<module>_*``: a worker it runs, the lock of the environment it runs in) count too
-        used += sorted(c for p in used for c in folder.glob(f"{p.stem}_*") if c.is_file())
-        if used:
-            harness += [folder / "__init__.py", *used]
-    return paper + harness
+    paper_dir = Path(paper_dir)
+    roots = sorted(p for p in paper_dir.rglob("*.py") if p.relative_to(paper_dir).as_posix() != "mutants.py")
+    roots += [REPO_ROOT / r for r in _HARNESS_ROOTS]
+    return import_closure(roots)
+
+
+def normalized_source(text: str) -> str:
+    """Python source as its token stream without comments, blank lines, layout and bare string statements
+    (docstrings): what the interpreter runs, so a docstring, comment or formatting edit leaves it unchanged.
+
+    Python 3.12 splits f-strings into several tokens; each f-string is put back as the one string token older
+    versions give, so the normalized text, and with it the code hash, is the same across Python versions.
+    """
+    out: list[str] = []
+    tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    fstring_start = getattr(token, "FSTRING_START", None)
+    fstring_end = getattr(token, "FSTRING_END", None)
+    lines = text.splitlines(keepends=True)
+    i = 0
+    pending: list[str] = []  # string tokens of a statement that may turn out to be a bare string (a docstring)
+    at_statement_start = True
+    while i < len(tokens):
+        tok = tokens[i]
+        kind, string = tok.type, tok.string
+        if kind == fstring_start:  # gather the whole f-string into one STRING token, as Python <= 3.11 does
+            depth, j = 0, i
+            while True:
+                if tokens[j].type == fstring_start:
+                    depth += 1
+                elif tokens[j].type == fstring_end:
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            string = _span(lines, tok.start, tokens[j].end)
+            kind, i = token.STRING, j
+        i += 1
+        if kind in (token.COMMENT, token.NL, token.ENCODING, token.ENDMARKER):
+            continue
+        if kind == token.STRING and (at_statement_start or pending):
+            pending.append(string)
+            continue
+        if kind == token.NEWLINE and pending:  # the statement was only string literals: a docstring, dropped
+            pending = []
+            at_statement_start = True
+            continue
+        if pending:
+            out += [f"STRING {s}" for s in pending]
+            pending = []
+        at_statement_start = kind in (token.NEWLINE, token.INDENT, token.DEDENT)
+        out.append(token.tok_name[kind] if kind in (token.NEWLINE, token.INDENT, token.DEDENT)
+                   else f"{token.tok_name[kind]} {string}")
+    out += [f"STRING {s}" for s in pending]
+    return "\n".join(out)
+
+
+def _span(lines: list[str], start: tuple[int, int], end: tuple[int, int]) -> str:
+    (r0, c0), (r1, c1) = start, end
+    if r0 == r1:
+        return lines[r0 - 1][c0:c1]
+    return lines[r0 - 1][c0:] + "".join(lines[r0:r1 - 1]) + lines[r1 - 1][:c1]
 
 
 def code_hash(paper_dir: Path) -> str:
-    """sha256 (first 16 hex digits) over the paper folder's and the measuring harness's source files."""
+    """sha256 (first 16 hex digits) over the paper's import closure (``code_files``): each Python file by its
+    path and normalized source (``normalized_source``), any other file (a lock) by its path and bytes."""
     digest = hashlib.sha256()
     for p in code_files(paper_dir):
-        digest.update(p.name.encode() if not p.is_relative_to(REPO_ROOT) else str(p.relative_to(REPO_ROOT)).encode())
-        digest.update(p.read_bytes())
+        digest.update(_relative(p).as_posix().encode() + b"\0")
+        digest.update(normalized_source(p.read_text()).encode() if p.suffix == ".py" else p.read_bytes())
+        digest.update(b"\0")
     return digest.hexdigest()[:16]
 
 

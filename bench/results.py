@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench import provenance
+from bench import latency, provenance
 from bench.claims import SCALES
 from bench.files import UnsafePath, atomic_write_text, locked, safe_join, set_aside
 from bench.runner import ClaimResult, Runner
@@ -457,3 +457,46 @@ def rejudge_file(path: Path, paper, log=None) -> list[str]:
     with locked(path):
         atomic_write_json(path, rec)
     return changes
+
+
+# -- the latency file of a paper ---------------------------------------------------------------------------
+
+
+def _speedups(entries: list[tuple[str, str, str, float]], baselines: dict[str, str]) -> dict:
+    """``{group: {device: {variant: baseline cost / variant cost}}}`` from ``(group, variant, device, cost)``."""
+    cost = {(g, v, d): c for g, v, d, c in entries}
+    out: dict = {}
+    for (g, v, d), c in sorted(cost.items()):
+        base = cost.get((g, baselines[g], d))
+        if base is not None and c > 0:
+            out.setdefault(g, {}).setdefault(d, {})[v] = base / c
+    return out
+
+
+def latency_record(slug: str, scale: str, hardware: str, benchmarks: dict | None, simulated: list[dict],
+                   code_hash: str) -> dict:
+    """The latency file of one paper: pytest-benchmark's JSON of its cases, the simulated figures, speedups.
+
+    ``benchmarks``: pytest-benchmark's output JSON restricted to the paper's cases (``None`` when benchmarks
+    were disabled); each benchmark's ``extra_info`` names its case, group, variant and device.
+    """
+    cases = {c.id: c for c in latency.discover_cases([slug])}
+    baselines = {c.group: c.baseline for c in cases.values()}
+    entries = []
+    for b in (benchmarks or {}).get("benchmarks", []):
+        info = b["extra_info"]
+        entries.append((info["group"], info["variant"], info["device"], b["stats"]["median"]))
+    for s in simulated:
+        entries.append((s["group"], s["variant"], s["device"], s.get("time_s", s.get("cycles", 0))))
+    state = provenance.git_state()
+    return {
+        "paper": slug, "kind": "latency", "scale": scale, "hardware": hardware,
+        "provenance": {"commit": state["commit"], "dirty": state["dirty"], "code_hash": code_hash,
+                       "date": provenance.now(), **provenance.environment()},
+        "note": "speedups: median time (measured) or simulated time or cycles of the baseline over the variant's; "
+                "measured speedups here come from cases timed one after the other, the paper's speedup claims "
+                "from its experiments' interleaved timing",
+        "speedups": _speedups(entries, baselines),
+        "simulated": simulated,
+        "pytest_benchmark": benchmarks,
+    }

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from bench import data, health, mutants, provenance, registry
+from bench import cost, data, mutants, paths, provenance, registry
 from bench.claims import Claim, Paper
 from bench.execute import execute
 from bench.files import atomic_write_text, cache_entry_problem, quarantine, safe_join
@@ -33,15 +33,17 @@ from bench.verdict import (
     Summary,
     Verdict,
     about_gpu,
+    at_chance_reason,
     decide,
+    sanity_broken,
     shown_verdict,
     summarize,
 )
 
 
 def default_cache_dir() -> Path:
-    """``$BENCH_CACHE_DIR/bench`` or ``<repo>/.cache/bench``."""
-    return Path(os.environ.get("BENCH_CACHE_DIR", provenance.REPO_ROOT / ".cache")) / "bench"
+    """``<cache root>/bench``: ``$BENCH_CACHE_DIR/bench``, else the user's cache directory (``bench.paths``)."""
+    return paths.cache_root() / "bench"
 
 
 def _stderr(line: str) -> None:
@@ -61,6 +63,7 @@ class SeedRun:
     measured_at: str = ""  # when the metrics were measured (a cached run keeps its original date and commit)
     commit: str | None = None
     note: str | None = None  # said beside the verdict (a smoke run's model at chance)
+    cost: dict = field(default_factory=dict)  # compute the cell took when measured (bench.cost); {} if unknown
 
 
 @dataclass
@@ -212,38 +215,41 @@ class Runner:
         if key in self._memo:
             return self._memo[key]
         path = self.cache_path(paper, experiment, key)
-        run = None if self.rerun else self._read_cached(paper, experiment, cfg, seed, path)
+        run = None if self.rerun else self._read_cached(paper, experiment, cfg, seed, path, key)
         if run is None:
             run = self._execute(paper, experiment, cfg, seed)
             if run.error is None:
                 entry = {"metrics": run.metrics, "wall_s": run.wall_s, "datasets": run.datasets,
                          "config": dataclasses.asdict(cfg), "seed": seed, "device": self.device.type,
-                         "measured_at": run.measured_at, "commit": run.commit}
+                         "measured_at": run.measured_at, "commit": run.commit, "cost": run.cost,
+                         "key": key, "paper": paper.slug, "experiment": experiment,
+                         "code_hash": self.code_state(paper)[0], "hardware": provenance.hardware_name(self.device),
+                         "torch": torch.__version__}
                 try:  # same key, same content: a rename needs no lock
                     atomic_write_text(path, json.dumps(entry, allow_nan=False))
                 except OSError as e:  # a full disk or read-only cache costs the cache entry, not the result
                     self.log(f"[{paper.slug}] {experiment} seed {seed}: could not be cached ({e.strerror or e}); "
                              f"the result stands, the next run measures it again")
-        broken = health.sanity_broken(run.metrics, paper.spec.experiments[experiment].sanity) if run.error is None \
+        broken = sanity_broken(run.metrics, paper.spec.experiments[experiment].sanity) if run.error is None \
             else []
         if broken and self.scale == "smoke":
             run = dataclasses.replace(run, note=f"at smoke scale a model is at chance ({'; '.join(broken)}): this "
                                                 f"run proves the path, not the training")
         elif broken:
-            run = dataclasses.replace(run, error=health.at_chance_reason(broken))
+            run = dataclasses.replace(run, error=at_chance_reason(broken))
             self.log(f"[{paper.slug}] {experiment} seed {seed}: error: {run.error}")
         self._memo[key] = run
         return run
 
     def _read_cached(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig, seed: int,
-                     path: Path) -> SeedRun | None:
+                     path: Path, key: str) -> SeedRun | None:
         """The cached run at ``path``, or None when there is none or it is unusable (then quarantined)."""
         if not path.is_file():
             return None
         declared = registry.info(paper.experiment_fn(experiment)).metrics
         try:
             rec = json.loads(path.read_text())
-            problem = cache_entry_problem(rec, seed, dataclasses.asdict(cfg), self.device.type, declared)
+            problem = cache_entry_problem(rec, seed, dataclasses.asdict(cfg), self.device.type, declared, key)
         except (OSError, UnicodeDecodeError, ValueError) as e:
             problem = f"not readable as JSON ({type(e).__name__}: {e})"
         if problem:
@@ -253,18 +259,20 @@ class Runner:
             return None
         self.log(f"[{paper.slug}] {experiment} seed {seed}: cached ({rec['wall_s']:.1f} s when measured)")
         return SeedRun(seed, {m: float(rec["metrics"][m]) for m in declared}, None, float(rec["wall_s"]), True,
-                       rec.get("datasets") or {}, str(rec.get("measured_at") or ""), rec.get("commit"))
+                       rec.get("datasets") or {}, str(rec.get("measured_at") or ""), rec.get("commit"),
+                       cost=rec.get("cost") if isinstance(rec.get("cost"), dict) else {})
 
     def _execute(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig, seed: int) -> SeedRun:
         self.log(f"[{paper.slug}] {experiment} seed {seed} on {self.device.type} at {self.scale} scale"
                  f"{' under mutant ' + self.mutant if self.mutant else ''}: running")
         under = f" under mutant {self.mutant}" if self.mutant else ""
-        with (mutants.load(paper)[self.mutant]() if self.mutant else contextlib.nullcontext()):
+        with (mutants.load(paper)[self.mutant]() if self.mutant else contextlib.nullcontext()), \
+                cost.measure(self.device) as spent:
             out = execute(paper.experiment_fn(experiment), cfg, seed, self.device, f"{paper.slug}.{experiment}{under}")
         self.log(f"[{paper.slug}] {experiment} seed {seed}: {'failed: ' + out.error if out.error else 'done'} "
                  f"in {out.wall_s:.1f} s")
         return SeedRun(seed, out.metrics, out.error, out.wall_s, False, out.datasets, provenance.now(),
-                       self.code_state(paper)[1])
+                       self.code_state(paper)[1], cost=spent)
 
     # -- claims ------------------------------------------------------------------------------------------
 

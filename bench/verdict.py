@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from scipy import stats as _stats
@@ -271,3 +272,24 @@ def about_gpu(claim) -> bool:
     """Whether a claim is about a GPU (its id or statement names one): with only simulated or derived evidence,
     its verdict says that no GPU measured it."""
     return "gpu" in claim.id.lower() or "gpu" in claim.statement.lower()
+
+
+# -- sanity bounds of a run (claims.yaml experiments.<name>.sanity), judged by the runner ----------------
+
+
+def sanity_broken(metrics: Mapping[str, float], sanity: Mapping[str, str]) -> list[str]:
+    """``"metric = value fails 'criterion'"`` for every sanity bound (``{metric: criterion}``) the run breaks."""
+    return [f"{m} = {metrics[m]:.4g} fails {c!r}" for m, c in sanity.items()
+            if m in metrics and not Criterion.parse(c).holds(metrics[m])]
+
+
+def at_chance_reason(broken: list[str]) -> str:
+    """The error of a run that broke the sanity bounds listed in ``broken`` (from :func:`sanity_broken`)."""
+    return ("the model is at chance or broken (a diverged or untrained run), so no verdict is drawn from it: "
+            + "; ".join(broken) + " (the experiment's sanity bounds in claims.yaml)")
+
+
+def sanity_failures(metrics: Mapping[str, float], sanity: Mapping[str, str]) -> str | None:
+    """The reason a run breaks its experiment's sanity bounds, or None."""
+    broken = sanity_broken(metrics, sanity)
+    return at_chance_reason(broken) if broken else None

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from bench import latency
-from bench.latency import LatencyCase, latency_record, simulate_case, simulated_devices
-from bench.results import format_latency
+from bench.latency import LatencyCase, simulate_case, simulated_devices
+from bench.results import format_latency, latency_record
 
 
 def _mm_case(variant: str, n: int) -> LatencyCase:

@@ -38,10 +38,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench.provenance import REPO_ROOT
+from bench import paths
 
 NAME = "SCALE-Sim (scalesim on PyPI), weight-stationary GEMM mapping of bench.hardware.systolic"
 VERSION = "1"  # of the mapping and the parsing here; the simulator's own version is recorded per result
+REPO_ROOT = paths.REPO_ROOT
 WORKER = Path(__file__).with_name("systolic_worker.py")
 LOCK = Path(__file__).with_name("systolic_requirements.lock")
 SECONDS_PER_CYCLE = 3e-4  # rough wall time of SCALE-Sim per simulated cycle on a 32×32 array (for progress)
@@ -174,8 +175,8 @@ def python_executable() -> Path:
 
 
 def cache_dir() -> Path:
-    """``$BENCH_CACHE_DIR/bench/scalesim`` or ``<repo>/.cache/bench/scalesim``."""
-    return Path(os.environ.get("BENCH_CACHE_DIR", REPO_ROOT / ".cache")) / "bench" / "scalesim"
+    """``<cache root>/bench/scalesim`` (``bench.paths.cache_root``)."""
+    return paths.cache_root() / "bench" / "scalesim"
 
 
 def _key(gemm: Gemm, cfg: ArrayConfig) -> str:

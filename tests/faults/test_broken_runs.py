@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from bench import health
+from bench import health, verdict
 from bench.results import write_paper_results
 from tests.faults.conftest import one_line, set_config, spec_copy
 
@@ -199,7 +199,7 @@ def test_check_metrics_names_every_bad_metric():
     ({"ppl": 9000.0, "acc": 90.0}, {"ppl": "< 1000", "acc": "> 20"}, True),
 ])
 def test_sanity_bounds(metrics, sanity, broken):
-    reason = health.sanity_failures(metrics, sanity)
+    reason = verdict.sanity_failures(metrics, sanity)
     assert (reason is not None) == broken
     if broken:
         one_line(reason)

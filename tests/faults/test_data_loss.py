@@ -72,7 +72,7 @@ def test_results_of_older_code_are_kept_and_marked_by_their_own_code_hash(toy, t
     results = tmp_path / "results"
     first = _run(toy(), tmp_path, results)
     code = tmp_path / "papers" / "toy_paper2020" / "experiment.py"
-    code.write_text(code.read_text() + "\n# an edit: the code hash changes\n")
+    code.write_text(code.read_text() + "\nEDITED = True  # a code edit: the code hash changes\n")
     (paper,) = discover(root=tmp_path / "papers")
     second = _run(paper, tmp_path, results, claim_ids=["accurate"])
     kept = second["claims"]["beats-chance"]
