@@ -126,6 +126,9 @@ class ExperimentSpec(_Strict):
     # bounds a healthy run always meets, {metric: criterion}: a trained model above chance (e.g. accuracy "> 20"
     # for 10 classes). A seed that breaks one is an `error` with the reason, never a verdict (bench/health.py).
     sanity: dict[str, str] = Field(default_factory=dict)
+    # the experiment measures wall time (a speedup, a step time): its cells run alone on a machine (the `local`
+    # executor runs nothing beside them, Slurm gets --exclusive), never beside another cell (bench/executors.py)
+    timed: StrictBool = False
 
     @field_validator("sanity")
     @classmethod
@@ -538,6 +541,10 @@ class Paper:
                 if metric not in declared:
                     raise ClaimsError(f"{where}: experiment {name}: field sanity: {metric!r} is not a metric "
                                       f"{name} returns ({', '.join(declared)})")
+            if not spec.timed and _calls_the_timer(fn):
+                raise ClaimsError(f"{where}: experiment {name}: field timed: its function times code with "
+                                  f"bench.latency.time_interleaved, so it must be declared `timed: true` (its cells "
+                                  f"then run alone)")
         for c in self.spec.claims:
             if c.test is None:
                 continue
@@ -596,6 +603,16 @@ def config_type_problem(config: type, values: dict[str, Any]) -> str:
 
 def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) if isinstance(tp, type) else str(tp).replace("typing.", "")
+
+
+def _calls_the_timer(fn) -> bool:
+    """Whether an experiment function's own body calls the suite's interleaved timer (a timed experiment)."""
+    import inspect
+
+    try:
+        return "time_interleaved(" in inspect.getsource(fn)
+    except (OSError, TypeError):
+        return False
 
 
 def load_paper(path: Path) -> Paper:

@@ -9,6 +9,9 @@
 - ``index``: write only ``reports/index.html``.
 - ``rejudge``: re-decide the verdicts of results files from their stored per-seed values under today's rules (a
   seed count raised after a look is judged on its confidence sequence); nothing is measured.
+- ``plan``: every cell (paper, experiment, seed, scale, device) a run needs, whether it is cached, whether it is
+  timed (runs alone), and its expected time from earlier runs, with totals; ``--json`` for scripts.
+- ``cache``: ``export FILE`` / ``import FILE`` cells between machines (``bench.store``), ``info``, ``path``.
 - ``mutants``: run each paper's mutants (broken variants of its method, ``bench/mutants.py``) at a scale and write
   ``reference_results/<slug>/mutants-<scale>-<hardware>.json``: which claims detect which mutant.
 """
@@ -22,6 +25,7 @@ import sys
 from pathlib import Path
 
 from bench.claims import MAX_SEEDS, SCALES, SLUG, ClaimsError, discover
+from bench.executors import ExecutorError
 from bench.files import UnsafePath
 from bench.mutants import MutantError
 from bench.results import (
@@ -114,12 +118,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_device(args.device)
     results_dir = check_results_dir(args.results_dir)
     papers = _papers(args.paper)
+    options = executor_options(args)
     runner = Runner(args.scale, args.device, args.seeds, args.rerun)
     if results_dir is not None:  # seed counts of earlier results there: a raised count makes verdicts sequential
         from bench.provenance import hardware_name
         from bench.results import seed_history
 
         runner.history = seed_history(results_dir, runner.scale, hardware_name(runner.device))
+    prepare(runner, papers, options)
     status = 0
     for paper in papers:
         results = runner.run_paper(paper)
@@ -132,6 +138,91 @@ def cmd_run(args: argparse.Namespace) -> int:
         if any(r.verdict and r.verdict.verdict == "error" for r in results):
             status = 1
     return status
+
+
+def executor_options(args: argparse.Namespace):
+    """The executor options of ``run``'s command line (``bench.executors.ExecutorOptions``), checked."""
+    from bench.executors import ExecutorOptions
+
+    if args.jobs < 1:
+        raise OptionError(f"--jobs {args.jobs}: must be at least 1")
+    if args.executor == "inline" and args.jobs != 1:
+        raise OptionError("--jobs needs --executor local (inline runs one cell at a time, in this process)")
+    return ExecutorOptions(kind=args.executor, jobs=args.jobs, folder=args.submitit_dir,
+                           slurm_partition=args.slurm_partition, slurm_gpus=args.slurm_gpus,
+                           slurm_time=args.slurm_time, slurm_cpus_per_task=args.slurm_cpus_per_task,
+                           slurm_array_parallelism=args.slurm_array_parallelism, slurm_mem_gb=args.slurm_mem_gb,
+                           slurm_opts=args.slurm_opt)
+
+
+def prepare(runner, papers, options, log=None) -> None:
+    """Plan the papers' cells, then run them with the executor (``local``/``slurm``) or arrange one progress
+    line per finished cell (``inline``); afterwards ``runner.run_paper`` judges as always."""
+    from bench.cells import Progress, format_plan, plan
+    from bench.executors import run_cells
+
+    log = log or runner.log
+    cells = plan(runner, papers)
+    todo = [c for c in cells if not c.cached]
+    if todo:
+        log(format_plan(cells, options.jobs)[-1])
+    if options.kind == "inline":
+        runner.on_cell = Progress(cells, log).cell_done
+    else:
+        run_cells(cells, runner, options, log)
+
+
+def add_executor_arguments(add) -> None:
+    """``--executor``, ``--jobs`` and the Slurm options, for argparse's and pytest's ``add_argument``."""
+    add("--executor", choices=("inline", "local", "slurm"), default="inline",
+        help="inline: in this process (default); local: cells as processes here (--jobs); slurm: a job array")
+    add("--jobs", type=int, default=1, help="local: cells run at a time (each gets cores/jobs torch threads)")
+    add("--submitit-dir", default=None, help="submitit's folder (default: <cache>/submitit; on a cluster, shared)")
+    add("--slurm-partition", default=None, help="slurm: the partition")
+    add("--slurm-gpus", type=int, default=0, help="slurm: GPUs per cell")
+    add("--slurm-time", type=int, default=None, help="slurm: minutes per cell (default 1440)")
+    add("--slurm-cpus-per-task", type=int, default=2, help="slurm: CPUs (and torch threads) per cell")
+    add("--slurm-array-parallelism", type=int, default=64, help="slurm: cells of the array running at once")
+    add("--slurm-mem-gb", type=float, default=None, help="slurm: memory per cell in GB")
+    add("--slurm-opt", action="append", default=[], metavar="KEY=VALUE",
+        help="any other sbatch option, as --KEY=VALUE (repeatable), e.g. account=myproj or qos=long")
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from bench.cells import format_plan, plan, totals
+    from bench.runner import Runner
+
+    check_device(args.device)
+    runner = Runner(args.scale, args.device, args.seeds, args.rerun, log=lambda line: None)
+    cells = plan(runner, _papers(args.paper), results_dir=Path(args.results_dir))
+    if args.json:
+        print(json.dumps({"scale": args.scale, "device": runner.device.type, "cells": [c.as_dict() for c in cells],
+                          "totals": totals(cells)}, indent=1))
+    else:
+        print("\n".join(format_plan(cells, args.jobs)))
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from bench import store
+    from bench.runner import default_cache_dir
+
+    if args.action in ("export", "import") and not args.file:
+        raise OptionError(f"cache {args.action} needs a FILE (.tar.gz)")
+    if args.action == "path":
+        print(default_cache_dir())
+    elif args.action == "info":
+        print("\n".join(store.summary()))
+    elif args.action == "export":
+        n = store.export(Path(args.file), args.paper or None)
+        print(f"exported {n} cell(s) to {args.file}")
+    else:
+        imported, present, refused = store.import_(Path(args.file))
+        print(f"imported {len(imported)} cell(s), {len(present)} already there, {len(refused)} refused")
+        for line in refused:
+            print(f"  refused {line}")
+        return 1 if refused and not imported else 0
+    return 0
 
 
 def cmd_mutants(args: argparse.Namespace) -> int:
@@ -312,24 +403,34 @@ def main(argv: list[str] | None = None) -> int:
     for name, fn, helptext in (("list", cmd_list, "list papers and claims"),
                                ("validate", cmd_validate, "validate every claims.yaml"),
                                ("run", cmd_run, "run a paper's claims at a scale"),
+                               ("plan", cmd_plan, "list the cells a run needs: cached or not, expected time"),
                                ("show", cmd_show, "print results from reference_results/"),
                                ("report", cmd_report, "render the papers' reports and the index"),
                                ("index", cmd_index, "write reports/index.html"),
                                ("rejudge", cmd_rejudge, "re-decide results files' verdicts from their stored "
                                                         "values (nothing is measured)"),
-                               ("mutants", cmd_mutants, "run the papers' mutants and record which claims detect them")):
+                               ("mutants", cmd_mutants, "run the papers' mutants and record which claims detect them"),
+                               ("cache", cmd_cache, "the cell cache: path, info, export FILE, import FILE")):
         p = sub.add_parser(name, help=helptext)
         p.set_defaults(fn=fn)
         p.add_argument("--paper", action="append", default=[], metavar="GLOB", help="paper slug glob (repeatable)")
-        if name in ("run", "mutants"):
+        if name in ("run", "mutants", "plan"):
             p.add_argument("--scale", choices=SCALES, default="cpu")
-            if name == "run":
+            if name in ("run", "plan"):
                 p.add_argument("--seeds", type=int, default=None, help="seeds per experiment (default: the scale's)")
             else:
                 p.add_argument("--mutant", action="append", default=[], metavar="NAME", help="only this mutant")
             p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto")
             p.add_argument("--rerun", action="store_true", help="ignore cached per-seed results")
-        if name in ("run", "show", "report", "index", "validate", "mutants", "rejudge"):
+        if name == "run":
+            add_executor_arguments(p.add_argument)
+        if name == "cache":
+            p.add_argument("action", choices=("path", "info", "export", "import"))
+            p.add_argument("file", nargs="?", default=None, help="the .tar.gz to export to or import from")
+        if name == "plan":
+            p.add_argument("--jobs", type=int, default=1, help="estimate the wall time with this many local jobs")
+            p.add_argument("--json", action="store_true", help="the plan as JSON (cells and totals)")
+        if name in ("run", "show", "report", "index", "validate", "mutants", "rejudge", "plan"):
             p.add_argument("--results-dir", default=str(RESULTS_DIR), help="'none' (run only) writes nothing")
         if name in ("report", "index"):
             p.add_argument("--out", default="reports", help="folder of the HTML reports (default: reports)")
@@ -346,6 +447,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.fn(args)
     except (ClaimsError, OptionError, UnsafePath, ResultsFileError, FileNotFoundError, TimeoutError,
-            MutantError) as e:
+            MutantError, ExecutorError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -34,6 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--rerun", action="store_true", help="ignore cached per-seed results and measure again")
     g.addoption("--results-dir", default=str(RESULTS_DIR), metavar="DIR",
                 help="where result files are written ('none' writes none)")
+    from bench.cli import add_executor_arguments
+
+    add_executor_arguments(g.addoption)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,6 +48,14 @@ def pytest_configure(config: pytest.Config) -> None:
         if config.getoption("device", default="auto") == "cuda":
             check_device("cuda")
         check_results_dir(config.getoption("results_dir", default="none"))
+        if config.getoption("executor", default="inline") != "inline" or config.getoption("jobs", default=1) != 1:
+            from argparse import Namespace
+
+            from bench.cli import executor_options
+
+            names = ("executor", "jobs", "submitit_dir", "slurm_partition", "slurm_gpus", "slurm_time",
+                     "slurm_cpus_per_task", "slurm_array_parallelism", "slurm_mem_gb", "slurm_opt")
+            config._bench_executor = executor_options(Namespace(**{n: config.getoption(n) for n in names}))
     except OptionError as e:
         raise pytest.UsageError(str(e)) from None
 
@@ -135,7 +146,31 @@ def bench_runner(pytestconfig: pytest.Config) -> Runner:
     except (RuntimeError, ValueError) as e:
         raise pytest.UsageError(str(e)) from None
     pytestconfig._bench_runner = runner
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+    if capture is not None:  # each cell's progress bar (bench.train) reaches the terminal, not pytest's capture
+        runner.around_execute = capture.global_and_fixture_disabled
+    from bench.cli import prepare
+    from bench.executors import ExecutorError, ExecutorOptions
+
+    papers = [p for p in _papers(pytestconfig) if _selected(pytestconfig, p)]
+    try:
+        prepare(runner, papers, getattr(pytestconfig, "_bench_executor", None) or ExecutorOptions(), log)
+    except ExecutorError as e:
+        raise pytest.UsageError(str(e)) from None
     return runner
+
+
+def _selected(config: pytest.Config, paper) -> bool:
+    """Whether any of the paper's claim tests was collected (``-k`` and node ids narrow the run)."""
+    items = getattr(config, "_bench_claim_items", None)
+    return items is None or paper.slug in items
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Remember which papers have claim tests in this session (the executor plans only their cells)."""
+    config._bench_claim_items = {item.callspec.params["claim_case"][0].slug for item in items
+                                 if hasattr(item, "callspec") and "claim_case" in item.callspec.params}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

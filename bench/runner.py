@@ -150,7 +150,7 @@ class Runner:
 
     def __init__(self, scale: str = "cpu", device: str = "auto", seeds: int | None = None, rerun: bool = False,
                  cache_dir: Path | None = None, log: Callable[[str], None] = _stderr, mutant: str | None = None,
-                 history: Callable[[str, str], list[int]] | None = None):
+                 history: Callable[[str, str], list[int]] | None = None, offline: bool = False):
         self.scale = scale
         # a broken variant of the papers' method (bench/mutants.py) that every run of this runner is made under
         self.mutant = mutant
@@ -167,6 +167,13 @@ class Runner:
         self.results: dict[str, dict[str, ClaimResult]] = {}  # slug -> claim id -> result
         self.papers: dict[str, Paper] = {}
         self.wall_s: dict[str, float] = {}
+        # set by a driver whose cells ran elsewhere (bench.executors): a cell missing from the cache is then an
+        # error, never run here behind the driver's back
+        self.offline = offline
+        # wraps each measurement (pytest's conftest lifts its output capture so progress bars reach the terminal)
+        self.around_execute: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+        # called after each cell is run or read: (paper, experiment, seed, run) (bench.cells.Progress)
+        self.on_cell: Callable[[Paper, str, int, SeedRun], None] | None = None
 
     # -- experiments -------------------------------------------------------------------------------------
 
@@ -189,15 +196,39 @@ class Runner:
             self._code[paper.slug] = (provenance.code_hash(paper.path), commit)
         return self._code[paper.slug]
 
-    def _key(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig, seed: int) -> str:
+    def _key(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig | dict, seed: int,
+             device: str | None = None) -> str:
+        config = cfg if isinstance(cfg, dict) else dataclasses.asdict(cfg)
         fields = {"code": self.code_state(paper)[0], "experiment": experiment,
                   "function": paper.spec.experiments[experiment].function or experiment,
-                  "config": dataclasses.asdict(cfg), "seed": seed, "device": self.device.type,
+                  "config": config, "seed": seed, "device": device or self.device.type,
                   "torch": torch.__version__, "cifar10_variant": os.environ.get("BENCH_CIFAR10_VARIANT", "auto"),
                   "cifar10_canonical_present": (data.data_dir() / "cifar-10-batches-py").is_dir()}
         if self.mutant:  # only then: the intact runs' keys are those of a runner that knows nothing of mutants
             fields |= {"mutant": self.mutant, "mutants_code": mutants.mutants_hash(paper)}
         return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+    def key(self, paper: Paper, experiment: str, seed: int) -> str:
+        """The cache key of one cell at this runner's scale and device."""
+        cfg, _ = paper.scale_config(experiment, self.scale)
+        return self._key(paper, experiment, cfg, seed)
+
+    def preset(self, paper: Paper, experiment: str, seed: int, run: SeedRun) -> None:
+        """Use ``run`` for this cell instead of running or reading it (a cell that failed under an executor)."""
+        self._memo[self.key(paper, experiment, seed)] = run
+
+    def peek(self, paper: Paper, experiment: str, seed: int) -> dict | None:
+        """The cell's cache entry when it is there and usable, else None; nothing is moved or logged."""
+        cfg, _ = paper.scale_config(experiment, self.scale)
+        key = self._key(paper, experiment, cfg, seed)
+        path = self.cache_path(paper, experiment, key)
+        try:
+            rec = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, ValueError):
+            return None
+        declared = registry.info(paper.experiment_fn(experiment)).metrics
+        return None if cache_entry_problem(rec, seed, dataclasses.asdict(cfg), self.device.type, declared, key) \
+            else rec
 
     def cache_path(self, paper: Paper, experiment: str, key: str) -> Path:
         """Where a seed run is cached; every part is an identifier, and the path stays inside the cache."""
@@ -215,8 +246,11 @@ class Runner:
         if key in self._memo:
             return self._memo[key]
         path = self.cache_path(paper, experiment, key)
-        run = None if self.rerun else self._read_cached(paper, experiment, cfg, seed, path, key)
-        if run is None:
+        run = None if self.rerun and not self.offline else self._read_cached(paper, experiment, cfg, seed, path, key)
+        if run is None and self.offline:
+            run = SeedRun(seed, None, f"its cell ran under an executor, but no result is in the cache under key {key} "
+                                      f"({self.cache_dir}): was the cache on a filesystem the nodes share?")
+        elif run is None:
             run = self._execute(paper, experiment, cfg, seed)
             if run.error is None:
                 entry = {"metrics": run.metrics, "wall_s": run.wall_s, "datasets": run.datasets,
@@ -224,7 +258,7 @@ class Runner:
                          "measured_at": run.measured_at, "commit": run.commit, "cost": run.cost,
                          "key": key, "paper": paper.slug, "experiment": experiment,
                          "code_hash": self.code_state(paper)[0], "hardware": provenance.hardware_name(self.device),
-                         "torch": torch.__version__}
+                         "torch": torch.__version__, "mutant": self.mutant}
                 try:  # same key, same content: a rename needs no lock
                     atomic_write_text(path, json.dumps(entry, allow_nan=False))
                 except OSError as e:  # a full disk or read-only cache costs the cache entry, not the result
@@ -239,6 +273,8 @@ class Runner:
             run = dataclasses.replace(run, error=at_chance_reason(broken))
             self.log(f"[{paper.slug}] {experiment} seed {seed}: error: {run.error}")
         self._memo[key] = run
+        if self.on_cell is not None:
+            self.on_cell(paper, experiment, seed, run)
         return run
 
     def _read_cached(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig, seed: int,
@@ -257,7 +293,8 @@ class Runner:
             self.log(f"[{paper.slug}] {experiment} seed {seed}: the cache entry {path.name} is unusable ({problem});"
                      f" moved to {aside} and measured again")
             return None
-        self.log(f"[{paper.slug}] {experiment} seed {seed}: cached ({rec['wall_s']:.1f} s when measured)")
+        if not self.offline:
+            self.log(f"[{paper.slug}] {experiment} seed {seed}: cached ({rec['wall_s']:.1f} s when measured)")
         return SeedRun(seed, {m: float(rec["metrics"][m]) for m in declared}, None, float(rec["wall_s"]), True,
                        rec.get("datasets") or {}, str(rec.get("measured_at") or ""), rec.get("commit"),
                        cost=rec.get("cost") if isinstance(rec.get("cost"), dict) else {})
@@ -267,7 +304,7 @@ class Runner:
                  f"{' under mutant ' + self.mutant if self.mutant else ''}: running")
         under = f" under mutant {self.mutant}" if self.mutant else ""
         with (mutants.load(paper)[self.mutant]() if self.mutant else contextlib.nullcontext()), \
-                cost.measure(self.device) as spent:
+                self.around_execute(), cost.measure(self.device) as spent:
             out = execute(paper.experiment_fn(experiment), cfg, seed, self.device, f"{paper.slug}.{experiment}{under}")
         self.log(f"[{paper.slug}] {experiment} seed {seed}: {'failed: ' + out.error if out.error else 'done'} "
                  f"in {out.wall_s:.1f} s")
@@ -323,12 +360,27 @@ class Runner:
             v = result.verdict
             result.verdict = Verdict(v.verdict, v.point, "; ".join([*([v.reason] if v.reason else []), *notes]),
                                      v.seeds_needed)
-        for ref in claim.test.context:  # figures shown beside the verdict: run them too, where they can run here
+        for other in self.context_experiments(paper, claim):  # figures shown beside the verdict: run them too
+            result.context_runs[other] = [self.run_seed(paper, other, s) for s in self.seeds_for(paper, other)]
+
+    def context_experiments(self, paper: Paper, claim: Claim) -> list[str]:
+        """The other experiments named in the claim's ``test.context`` that can run at this scale and device."""
+        out: list[str] = []
+        for ref in claim.test.context:
             other = ref.partition(".")[0]
-            if other == exp or other in result.context_runs or self.seeds_for(paper, other) is None:
+            if other == claim.test.experiment or other in out or self.seeds_for(paper, other) is None:
                 continue
             if self.device.type in registry.info(paper.experiment_fn(other)).devices:
-                result.context_runs[other] = [self.run_seed(paper, other, s) for s in self.seeds_for(paper, other)]
+                out.append(other)
+        return out
+
+    def cells(self, paper: Paper, claim: Claim) -> list[tuple[str, int]]:
+        """The (experiment, seed) cells judging ``claim`` runs here, in the order ``evaluate`` runs them: none
+        for a claim that is not tested or is skipped at this scale or on this device."""
+        if claim.not_testable or claim.not_implemented or self._skip_reason(paper, claim) is not None:
+            return []
+        exps = [claim.test.experiment, *self.context_experiments(paper, claim)]
+        return [(e, s) for e in exps for s in self.seeds_for(paper, e)]
 
     def raised_after_look(self, paper: Paper, experiment: str, n: int) -> bool:
         """Whether results of ``experiment`` were seen at this scale with fewer seeds than ``n`` (claims.yaml's
