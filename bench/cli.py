@@ -287,7 +287,29 @@ def headline_lines(papers, results_dir: Path, scales=("cpu", "full")) -> list[st
     return lines
 
 
+def compute_table(papers, results_dir: Path) -> list[str]:
+    """The README's compute table (Markdown): per paper and results file, the compute its cells took."""
+    from bench.report import compute_rows
+
+    def num(x):
+        return "—" if x is None else f"{x:g}"
+
+    lines = ["| paper | scale | hardware | cells | wall (min) | CPU (min) | GPU (min) | peak RSS (MB) |",
+             "|---|---|---|---:|---:|---:|---:|---:|"]
+    for r in compute_rows(papers, results_dir):
+        unknown = f" ({r['unknown']} without a record)" if r["unknown"] else ""
+        stale = " (stale)" if r["stale"] else ""
+        lines.append(f"| `{r['paper']}` | {r['scale']} | {r['hardware']}{stale} | {num(r['cells'])}{unknown} | "
+                     f"{num(r['wall_min'])} | {num(r['cpu_min'])} | {num(r['gpu_min'])} | {num(r['peak_rss_mb'])} |")
+    return lines
+
+
 def cmd_show(args: argparse.Namespace) -> int:
+    if args.compute:
+        problems: list[str] = []
+        papers = discover(args.paper or None, problems=problems)
+        print("\n".join(compute_table(papers, Path(args.results_dir))))
+        return _report_problems(problems)
     if args.headlines:
         problems: list[str] = []
         papers = discover(args.paper or None, problems=problems)
@@ -441,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
         if name in ("show", "rejudge"):
             p.add_argument("--scale", choices=SCALES, default=None)
             p.add_argument("--hardware", default=None, help="e.g. cpu-intel-xeon-processor-2c")
+            p.add_argument("--compute", action="store_true",
+                           help="the compute each results file's cells took, as a Markdown table (README)")
             p.add_argument("--headlines", action="store_true",
                            help="one line per paper's headline claim, at the best scale measured")
     args = parser.parse_args(argv)

@@ -255,6 +255,8 @@ def _run_local(todo, runner, options, folder, log, papers_dir, submitit) -> dict
             job = executor.submit(run_cell, cell_spec(cell, runner, max(1, cores // jobs), papers_dir))
             running[cell.id] = (cell, job, time.monotonic())
         if not pending and not running and timed:
+            if len(timed) == sum(c.timed for c in todo):
+                log(f"local: now the {len(timed)} timed cell(s), each alone with {cores} threads")
             cell = timed.pop(0)
             job = executor.submit(run_cell, cell_spec(cell, runner, cores, papers_dir))
             running[cell.id] = (cell, job, time.monotonic())

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import provenance, regime
+from . import cost, provenance, regime
 from .claims import PAPERS_DIR, SCALES, Figure, Paper, discover
 from .results import RESULTS_DIR, is_measured_device, latency_paths, latency_table
 from .runner import not_implemented_reason
@@ -225,7 +225,8 @@ def claim_table(paper: Paper, files: list[ResultFile]) -> pd.DataFrame:
                          "scale": f.scale, "hardware": f.hardware,
                          "commit": (c.get("commit") or f.provenance.get("commit") or "")[:10],
                          "date": str(c.get("measured_at") or f.provenance.get("date", ""))[:10],
-                         "status": claim_status(f, c, current), "file": f.path.name})
+                         "status": claim_status(f, c, current), "file": f.path.name,
+                         "compute": cost.describe(c["compute"]) if c.get("compute") else ""})
         if not found:
             rows.append({**base, "measured": "", "seeds": 0, "regime": "", "proxy": False, "rule": "",
                          "fixed_n_verdict": None,
@@ -235,7 +236,7 @@ def claim_table(paper: Paper, files: list[ResultFile]) -> pd.DataFrame:
                                                                        claim.not_implemented else
                                                                        "no results file has this claim"),
                          "seeds_needed": None, "point": False, "scale": "", "hardware": "", "commit": "",
-                         "date": "", "status": "", "file": ""})
+                         "date": "", "status": "", "file": "", "compute": ""})
     return pd.DataFrame(rows)
 
 
@@ -288,8 +289,9 @@ def claim_table_html(df: pd.DataFrame) -> str:
             seeds += f"<div class='small'><b>simulated</b>: {_cell(r.simulated)}</div>"
         if r.regime:
             seeds += f"<div class='small'>{_cell(r.regime)}</div>"
+        spent = f"<br>compute: {_cell(r.compute)}" if r.compute else ""
         run = (f"<b>{_cell(r.scale)}</b><div class='small'>{_cell(r.hardware)}<br><code>{_cell(r.commit)}</code>"
-               f"<br>{_cell(r.date)}</div>") if r.scale else ""
+               f"<br>{_cell(r.date)}{spent}</div>") if r.scale else ""
         out.append(
             f"<tr id='{html.escape(r.claim)}'><td>{'★ ' if r.headline else ''}<code>{_cell(r.claim)}</code>"
             f"<div class='small'>evidence: <b>{_cell(r.evidence or '—')}</b></div><div class='small'>"
@@ -743,6 +745,32 @@ def _figure_img(fig) -> str:
             f"src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>")
 
 
+def compute_rows(papers: list[Paper], results_dir: Path = RESULTS_DIR, scales: Sequence[str] = ("cpu", "full")
+                 ) -> list[dict]:
+    """Per paper and results file: the compute its cells took (``provenance.compute``, ``bench.cost.total``)."""
+    rows = []
+    for paper in papers:
+        for f in readable(read_results(paper, results_dir, scales)):
+            c = f.provenance.get("compute") or {}
+            rows.append({"paper": paper.slug, "scale": f.scale, "hardware": f.hardware, "cells": c.get("cells"),
+                         "wall_min": round(c["wall_s"] / 60, 1) if "wall_s" in c else None,
+                         "cpu_min": round(c["cpu_s"] / 60, 1) if "cpu_s" in c else None,
+                         "gpu_min": round(c["gpu_s"] / 60, 1) if "gpu_s" in c else None,
+                         "peak_rss_mb": c.get("peak_rss_mb"), "unknown": c.get("unknown"),
+                         "stale": f.provenance.get("code_hash") != provenance.code_hash(paper.path)})
+    return rows
+
+
+def compute_line(paper: Paper, results_dir: Path, scales: Sequence[str]) -> str:
+    """'cpu on cpu-amd-epyc-2c: 6.1 min wall, ...' for each results file of the paper that records its compute."""
+    parts = []
+    for f in readable(read_results(paper, results_dir, scales)):
+        c = f.provenance.get("compute")
+        spent = cost.describe(c) if c else "not recorded (measured before costs were recorded)"
+        parts.append(f"{f.scale} on {f.hardware}: {spent}")
+    return "; ".join(parts)
+
+
 def mutants_line(paper: Paper, results_dir: Path, scales: Sequence[str]) -> str:
     """'k of n measured claims detect at least one mutant (cpu)' from the paper's mutants files, or ''."""
     from .results import load_mutants
@@ -862,8 +890,10 @@ def index_html(papers: list[Paper], results_dir: Path = RESULTS_DIR, reports: se
         m = p.spec.paper
         link = f"<a href='{p.slug}.html'>report</a>" if reports is None or p.slug in reports else "no report yet"
         detect = mutants_line(p, results_dir, scales) or "no mutants run"
+        spent = compute_line(p, results_dir, scales) or "no results"
         out.append(f"<li><code>{p.slug}</code>: {html.escape(m.title)} ({html.escape(m.venue)}): {link}<div "
-                   f"class='small mutants'>mutants: {html.escape(detect)}</div></li>")
+                   f"class='small mutants'>mutants: {html.escape(detect)}</div><div class='small compute'>"
+                   f"compute: {html.escape(spent)}</div></li>")
     out.append("</ul></div>" + _SORT_JS + "</body></html>")
     return "\n".join(out)
 

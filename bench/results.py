@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench import latency, provenance
+from bench import cost, latency, provenance
 from bench.claims import SCALES
 from bench.files import UnsafePath, atomic_write_text, locked, safe_join, set_aside
 from bench.runner import ClaimResult, Runner
@@ -46,7 +46,7 @@ def _experiments_record(runner: Runner, slug: str, results: list[ClaimResult]) -
                         **({"simulated": spec.simulated} if spec.simulated else {}),
                         "runs": [{"seed": s.seed, "metrics": s.metrics, "error": s.error,
                                   "wall_s": round(s.wall_s, 2), "cached": s.cached, "measured_at": s.measured_at,
-                                  "commit": s.commit} for s in runs]}
+                                  "commit": s.commit, "cost": s.cost} for s in runs]}
     return out
 
 
@@ -150,7 +150,9 @@ def write_paper_results(runner: Runner, slug: str, root: Path = RESULTS_DIR, log
                            # compute time of the measurements in this file (cached runs count their original time)
                            "wall_time_s": round(sum(run["wall_s"] for e in experiments.values()
                                                     for run in e["runs"]), 1),
-                           "invocation_s": round(runner.wall_s.get(slug, 0.0), 1)},
+                           "invocation_s": round(runner.wall_s.get(slug, 0.0), 1),
+                           "compute": cost.total([run.get("cost") or {} for e in experiments.values()
+                                                  for run in e["runs"]])},
             "claims": {cid: claims[cid] for cid in order if cid in claims},
             "experiments": experiments,
         }

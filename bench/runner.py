@@ -85,6 +85,11 @@ class ClaimResult:
     def criteria(self) -> dict[str, str]:
         return self.claim.test.all_criteria if self.claim.test else {}
 
+    def compute(self) -> dict:
+        """The compute this verdict took: its cells' costs summed (the context experiments' cells too)."""
+        runs = [*self.runs, *(r for rs in self.context_runs.values() for r in rs)]
+        return cost.total([r.cost for r in runs])
+
     def measured(self) -> str:
         """Measured values as 'metric = mean [lo, hi]' (or the point value for one seed)."""
         parts = []
@@ -130,6 +135,7 @@ class ClaimResult:
                 "verdict_rule": self.verdict.rule,
                 **({"fixed_n_verdict": self.verdict.fixed_n_verdict} if self.verdict.fixed_n_verdict else {}),
                 "metrics": {m: s.as_dict() for m, s in self.summaries.items()},
+                "compute": self.compute(),
                 "errors": {str(r.seed): r.error for r in self.runs if r.error}}
 
 

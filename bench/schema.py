@@ -97,6 +97,8 @@ class ClaimRecord(_Model):
     headline: bool = False
     verdict_rule: Literal["student-t", "confidence-sequence"] = "student-t"
     fixed_n_verdict: Literal[VERDICTS] | None = None  # type: ignore[valid-type]
+    # the compute its verdict took, summed over its cells (bench.cost.total); absent in files before issue 21
+    compute: dict[str, float | int] | None = None
 
 
 class Run(_Model):
@@ -107,6 +109,7 @@ class Run(_Model):
     cached: bool = False
     measured_at: str | None = None
     commit: str | None = None
+    cost: dict[str, float | int | str] = Field(default_factory=dict)  # bench.cost.measure; {} before issue 21
 
     @field_validator("metrics")
     @classmethod
@@ -136,6 +139,7 @@ class Provenance(_Model):
     datasets: dict[str, DatasetRecord] = Field(default_factory=dict)
     device: dict[str, Any] = Field(default_factory=dict)
     wall_time_s: float = Field(default=0.0, ge=0)
+    compute: dict[str, float | int] | None = None  # every cell of the file (bench.cost.total)
 
 
 class ResultsRecord(_Model):
