@@ -157,10 +157,14 @@ def format_plan(cells: list[Cell], jobs: int = 1) -> list[str]:
     serial = t["expected_s"]
     timed_s = sum(c.expected_s or 0 for c in cells if c.timed and not c.cached)
     wall = timed_s + (serial - timed_s) / max(1, jobs)
+    if t["to_run"] and t["unknown"] == t["to_run"]:
+        expected = "expected time unknown (no earlier run of these experiments and configs)"
+    else:
+        expected = (f"expected {duration(serial)} one at a time"
+                    + (f", about {duration(wall)} with {jobs} jobs" if jobs > 1 else "")
+                    + (f"; {t['unknown']} cell(s) of unknown duration" if t["unknown"] else ""))
     lines.append(f"total: {t['cells']} cells, {t['cached']} cached, {t['to_run']} to run ({t['timed']} timed, run "
-                 f"alone), expected {duration(serial)} one at a time"
-                 + (f", about {duration(wall)} with {jobs} jobs" if jobs > 1 else "")
-                 + (f"; {t['unknown']} cell(s) of unknown duration" if t["unknown"] else ""))
+                 f"alone), {expected}")
     return lines
 
 

@@ -37,7 +37,7 @@ def test_current_results_are_ok_and_tabled(paper, results, tmp_path):  # noqa: F
 
 
 def test_changed_code_marks_results_stale(paper, results, tmp_path):  # noqa: F811
-    (paper.path / "experiment.py").write_text((paper.path / "experiment.py").read_text() + "\n# edited\n")
+    (paper.path / "experiment.py").write_text((paper.path / "experiment.py").read_text() + "\nEDITED = 1\n")
     (f,) = report.read_results(paper, tmp_path / "results")
     assert f.status == "stale" and provenance.code_hash(paper.path) in f.problem
     table = report.claim_table(paper, [f])
