@@ -297,10 +297,14 @@ def compute_table(papers, results_dir: Path) -> list[str]:
     lines = ["| paper | scale | hardware | cells | wall (min) | CPU (min) | GPU (min) | peak RSS (MB) |",
              "|---|---|---|---:|---:|---:|---:|---:|"]
     for r in compute_rows(papers, results_dir):
-        unknown = f" ({r['unknown']} without a record)" if r["unknown"] else ""
+        unknown = "†" if r["unknown"] else ""
         stale = " (stale)" if r["stale"] else ""
         lines.append(f"| `{r['paper']}` | {r['scale']} | {r['hardware']}{stale} | {num(r['cells'])}{unknown} | "
                      f"{num(r['wall_min'])} | {num(r['cpu_min'])} | {num(r['gpu_min'])} | {num(r['peak_rss_mb'])} |")
+    if any("†" in line for line in lines):
+        lines += ["", "† measured before cells recorded their compute: the runs' wall time is all the file has."]
+    if any("(stale)" in line for line in lines):
+        lines += ["", "(stale): measured with an older code hash than the code's now (see the reports)."]
     return lines
 
 

@@ -752,6 +752,9 @@ def compute_rows(papers: list[Paper], results_dir: Path = RESULTS_DIR, scales: S
     for paper in papers:
         for f in readable(read_results(paper, results_dir, scales)):
             c = f.provenance.get("compute") or {}
+            if not c:  # a file from before costs were recorded: its runs' wall times are all there is
+                runs = [r for e in f.record.get("experiments", {}).values() for r in e.get("runs", [])]
+                c = {"cells": len(runs), "unknown": len(runs), "wall_s": sum(r.get("wall_s") or 0 for r in runs)}
             rows.append({"paper": paper.slug, "scale": f.scale, "hardware": f.hardware, "cells": c.get("cells"),
                          "wall_min": round(c["wall_s"] / 60, 1) if "wall_s" in c else None,
                          "cpu_min": round(c["cpu_s"] / 60, 1) if "cpu_s" in c else None,

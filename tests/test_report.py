@@ -269,3 +269,14 @@ def test_readme_paper_sections_lead_with_their_headline_claims():
         for claim in p_.spec.headlines:
             assert any(f"`{p_.slug}` · `{claim.id}`" in x for x in lines), \
                 f"README: no **Headline** line for {p_.slug} · {claim.id}"
+
+
+def test_readme_compute_table_is_that_of_the_committed_results():
+    """The README's compute table is `python -m bench show --compute` over the committed results files."""
+    from bench.cli import compute_table
+    from bench.results import RESULTS_DIR
+
+    readme = (provenance.REPO_ROOT / "README.md").read_text()
+    block = readme.split("<!-- compute-table -->\n", 1)[1].split("\n<!-- /compute-table -->", 1)[0]
+    assert block.splitlines() == compute_table(discover(), RESULTS_DIR), \
+        "regenerate the README's compute table: python -m bench show --compute"
