@@ -169,10 +169,15 @@ class _Board:
             self.log(head + "".join(f"\n    {b}" for b in bars))
 
     def finish(self, cell: Cell, state: str) -> None:
-        self.done[cell.id] = state
+        self.done[cell.id] = "failed" if state.startswith("failed") else state
         if self.tty:
             sys.stderr.write("\r\033[K")
-        self.log(f"cell {cell.id}: {state} ({len(self.done)}/{len(self.cells)})")
+        mine = [c for c in self.cells if c.paper == cell.paper]
+        left = [c for c in mine if c.id not in self.done]
+        known = [c.expected_s for c in left if c.expected_s is not None]
+        rest = "done" if not left else (f"about {duration(sum(known))} of cells left" if known else "time left unknown")
+        self.log(f"cell {cell.id}: {state} ({len(self.done)}/{len(self.cells)}); [{cell.paper}] cells "
+                 f"{len(mine) - len(left)}/{len(mine)}, {rest}")
 
 
 def _stderr(line: str) -> None:
@@ -213,12 +218,24 @@ def run_cells(cells: list[Cell], runner: Runner, options: ExecutorOptions, log: 
     folder = options.submitit_folder() / time.strftime("%Y%m%d-%H%M%S")
     folder.mkdir(parents=True, exist_ok=True)
     log(f"{options.kind}: {len(todo)} cell(s) to run ({len(cells) - len(todo)} cached); logs in {folder}")
-    if options.kind == "local":
-        failures = _run_local(todo, runner, options, folder, log, papers_dir, submitit)
-    elif options.kind == "slurm":
-        failures = _run_slurm(todo, runner, options, folder, log, papers_dir, submitit)
-    else:
-        raise ExecutorError(f"executor must be one of {', '.join(EXECUTORS)}, not {options.kind!r}")
+    submitted: list = []  # every job, so that an interrupted driver cancels what it started
+    try:
+        if options.kind == "local":
+            failures = _run_local(todo, runner, options, folder, log, papers_dir, submitit, submitted)
+        elif options.kind == "slurm":
+            failures = _run_slurm(todo, runner, options, folder, log, papers_dir, submitit, submitted)
+        else:
+            raise ExecutorError(f"executor must be one of {', '.join(EXECUTORS)}, not {options.kind!r}")
+    except KeyboardInterrupt:
+        live = [j for j in submitted if not j.done()]
+        log(f"{options.kind}: interrupted; cancelling {len(live)} running or queued cell(s) (finished cells stay "
+            f"cached)")
+        for job in live:
+            try:
+                job.cancel(check=False)
+            except Exception:  # a job that ended meanwhile
+                pass
+        raise
     for cell in todo:
         if cell.id in failures:
             runner.preset(runner.papers[cell.paper], cell.experiment, cell.seed, failures[cell.id])
@@ -237,7 +254,7 @@ def _collect(cell: Cell, job, board: _Board, failures: dict[str, SeedRun]) -> No
     board.finish(cell, "failed: " + failed.error[:300] if failed else "done" + where)
 
 
-def _run_local(todo, runner, options, folder, log, papers_dir, submitit) -> dict[str, SeedRun]:
+def _run_local(todo, runner, options, folder, log, papers_dir, submitit, submitted) -> dict[str, SeedRun]:
     jobs = max(1, options.jobs)
     cores = os.cpu_count() or 1
     executor = submitit.LocalExecutor(folder=folder)
@@ -253,12 +270,14 @@ def _run_local(todo, runner, options, folder, log, papers_dir, submitit) -> dict
         while pending and len(running) < jobs and not alone:
             cell = pending.pop(0)
             job = executor.submit(run_cell, cell_spec(cell, runner, max(1, cores // jobs), papers_dir))
+            submitted.append(job)
             running[cell.id] = (cell, job, time.monotonic())
         if not pending and not running and timed:
             if len(timed) == sum(c.timed for c in todo):
                 log(f"local: now the {len(timed)} timed cell(s), each alone with {cores} threads")
             cell = timed.pop(0)
             job = executor.submit(run_cell, cell_spec(cell, runner, cores, papers_dir))
+            submitted.append(job)
             running[cell.id] = (cell, job, time.monotonic())
         for cid, (cell, job, _) in list(running.items()):
             if job.done():
@@ -325,7 +344,7 @@ def _slurm_executor(options: ExecutorOptions, folder: Path, submitit, exclusive:
     return executor
 
 
-def _run_slurm(todo, runner, options, folder, log, papers_dir, submitit) -> dict[str, SeedRun]:
+def _run_slurm(todo, runner, options, folder, log, papers_dir, submitit, submitted) -> dict[str, SeedRun]:
     why = slurm_available()
     if why:
         raise ExecutorError(f"--executor slurm: Slurm is not reachable from here: {why}")
@@ -337,10 +356,11 @@ def _run_slurm(todo, runner, options, folder, log, papers_dir, submitit) -> dict
             continue
         executor = _slurm_executor(options, folder, submitit, exclusive)
         specs = [cell_spec(c, runner, options.slurm_cpus_per_task, papers_dir) for c in group]
-        submitted = executor.map_array(run_cell, specs)
-        log(f"slurm: submitted job array {submitted[0].job_id.split('_')[0]} with {len(group)} cell(s)"
+        array = executor.map_array(run_cell, specs)
+        submitted += array
+        log(f"slurm: submitted job array {array[0].job_id.split('_')[0]} with {len(group)} cell(s)"
             + (" (timed: --exclusive, one at a time)" if exclusive else ""))
-        for cell, job in zip(group, submitted, strict=True):
+        for cell, job in zip(group, array, strict=True):
             jobs[cell.id] = (cell, job, time.monotonic())
     gone_since: dict[str, float] = {}
     last_queue_check = 0.0

@@ -779,12 +779,14 @@ def mutants_line(paper: Paper, results_dir: Path, scales: Sequence[str]) -> str:
     from .results import load_mutants
 
     parts = []
+    current = provenance.code_hash(paper.path)
     for scale in scales:
         for rec in load_mutants(results_dir, paper.slug, scale)[0]:
             s = rec["summary"].get("measured") or {}
             weak = rec["summary"].get("weak") or []
+            stale = ", stale" if (rec.get("provenance") or {}).get("code_hash") != current else ""
             parts.append(f"{len(s.get('detecting', []))} of {len(s.get('claims', []))} measured claims detect at "
-                         f"least one of {len(rec['mutants'])} mutant(s) ({scale}, {rec['hardware']})"
+                         f"least one of {len(rec['mutants'])} mutant(s) ({scale}, {rec['hardware']}{stale})"
                          + (f"; weak evidence: {', '.join(weak)}" if weak else ""))
     return "; ".join(parts)
 
@@ -816,8 +818,14 @@ def mutants_html(paper: Paper, results_dir: Path = RESULTS_DIR, scales: Sequence
             s = rec["summary"]
             meas = s.get("measured") or {}
             weak = s.get("weak") or []
+            measured_with = (rec.get("provenance") or {}).get("code_hash")
+            current = provenance.code_hash(paper.path)
+            stale = "" if measured_with == current else (
+                f"<div class='bad'><b>Stale</b>: these mutants ran on code hash {_cell(str(measured_with))}; the "
+                f"paper's code hash is now {current}. Run <code>python -m bench mutants --paper {paper.slug} "
+                f"--scale {_cell(scale)}</code> to measure them on the current code.</div>")
             blocks.append(
-                f"<h3>Mutants at <code>{_cell(scale)}</code> · {_cell(rec['hardware'])}</h3><p class='small'>"
+                f"<h3>Mutants at <code>{_cell(scale)}</code> · {_cell(rec['hardware'])}</h3>{stale}<p class='small'>"
                 f"A mutant is a broken variant of the method (papers/{paper.slug}/mutants.py); a claim detects it "
                 f"when its verdict under the mutant differs from its verdict on the intact code, on the same seeds. "
                 f"{len(meas.get('detecting', []))} of {len(meas.get('claims', []))} measured claims detect at least "
