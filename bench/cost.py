@@ -4,8 +4,10 @@ Measured around the call by the runner, in the process that runs the cell (``ben
 the cell in the cache, so a cached cell keeps the cost it had when it was measured:
 
 - ``wall_s``: elapsed seconds;
-- ``cpu_s``: CPU seconds of the process (every thread) plus those of the child processes it waited for (the
-  distributed workers of TernGrad, SCALE-Sim's simulations);
+- ``cpu_s``: CPU seconds of the process (every thread) plus those of the child processes it waited for
+  (SCALE-Sim's simulations). Processes started by a multiprocessing forkserver are the forkserver's children,
+  not the cell's, and are not counted: TernGrad's distributed workers are, so its cells' ``cpu_s`` is the
+  launcher's alone (a few seconds) while its wall time is the whole run;
 - ``peak_rss_mb``: the process's peak resident memory during the cell. Linux lets a process reset its
   high-water mark (``/proc/self/clear_refs``), so the peak is the cell's own; where it cannot be reset the peak
   is the process's since it started, and ``peak_rss_scope`` says ``process`` instead of ``cell``. Children's
