@@ -12,6 +12,8 @@ the cell in the cache, so a cached cell keeps the cost it had when it was measur
   high-water mark (``/proc/self/clear_refs``), so the peak is the cell's own; where it cannot be reset the peak
   is the process's since it started, and ``peak_rss_scope`` says ``process`` instead of ``cell``. Children's
   memory is not in it;
+- ``torch_threads``: the intra-op threads the cell ran with (the ``local`` executor gives each of ``--jobs N``
+  cells ``cores / N``; a timed cell gets every core);
 - on CUDA, ``gpu_s`` (the wall seconds the cell held the GPU: a cell runs alone on its device, so this is the
   GPU time it cost, not the kernels' busy time) and ``peak_gpu_mb`` (torch's peak allocated memory).
 """
@@ -69,7 +71,8 @@ def measure(device: torch.device):
         wall = time.perf_counter() - t0
         out |= {"wall_s": round(wall, 2),
                 "cpu_s": round(time.process_time() - cpu0 + _children_cpu() - child0, 2),
-                "peak_rss_mb": round(_peak_rss_mb(), 1), "peak_rss_scope": scope}
+                "peak_rss_mb": round(_peak_rss_mb(), 1), "peak_rss_scope": scope,
+                "torch_threads": torch.get_num_threads()}
         if cuda:
             out |= {"gpu_s": round(wall, 2),
                     "peak_gpu_mb": round(torch.cuda.max_memory_allocated(device) / 2**20, 1)}
