@@ -148,7 +148,10 @@ def executor_options(args: argparse.Namespace):
         raise OptionError(f"--jobs {args.jobs}: must be at least 1")
     if args.executor == "inline" and args.jobs != 1:
         raise OptionError("--jobs needs --executor local (inline runs one cell at a time, in this process)")
-    return ExecutorOptions(kind=args.executor, jobs=args.jobs, folder=args.submitit_dir,
+    if args.cell_threads is not None and args.cell_threads < 1:
+        raise OptionError(f"--cell-threads {args.cell_threads}: must be at least 1")
+    return ExecutorOptions(kind=args.executor, jobs=args.jobs, cell_threads=args.cell_threads,
+                           folder=args.submitit_dir,
                            slurm_partition=args.slurm_partition, slurm_gpus=args.slurm_gpus,
                            slurm_time=args.slurm_time, slurm_cpus_per_task=args.slurm_cpus_per_task,
                            slurm_array_parallelism=args.slurm_array_parallelism, slurm_mem_gb=args.slurm_mem_gb,
@@ -176,7 +179,10 @@ def add_executor_arguments(add) -> None:
     """``--executor``, ``--jobs`` and the Slurm options, for argparse's and pytest's ``add_argument``."""
     add("--executor", choices=("inline", "local", "slurm"), default="inline",
         help="inline: in this process (default); local: cells as processes here (--jobs); slurm: a job array")
-    add("--jobs", type=int, default=1, help="local: cells run at a time (each gets cores/jobs torch threads)")
+    add("--jobs", type=int, default=1, help="local: cells run at a time (each with the inline thread count)")
+    add("--cell-threads", type=int, default=None,
+        help="local: torch threads per cell (default: as inline, so values equal the inline run's; another "
+             "count changes floating-point results)")
     add("--submitit-dir", default=None, help="submitit's folder (default: <cache>/submitit; on a cluster, shared)")
     add("--slurm-partition", default=None, help="slurm: the partition")
     add("--slurm-gpus", type=int, default=0, help="slurm: GPUs per cell")

@@ -53,7 +53,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
             from bench.cli import executor_options
 
-            names = ("executor", "jobs", "submitit_dir", "slurm_partition", "slurm_gpus", "slurm_time",
+            names = ("executor", "jobs", "cell_threads", "submitit_dir", "slurm_partition", "slurm_gpus",
+                     "slurm_time",
                      "slurm_cpus_per_task", "slurm_array_parallelism", "slurm_mem_gb", "slurm_opt")
             config._bench_executor = executor_options(Namespace(**{n: config.getoption(n) for n in names}))
     except OptionError as e:

@@ -12,8 +12,8 @@ the cell in the cache, so a cached cell keeps the cost it had when it was measur
   high-water mark (``/proc/self/clear_refs``), so the peak is the cell's own; where it cannot be reset the peak
   is the process's since it started, and ``peak_rss_scope`` says ``process`` instead of ``cell``. Children's
   memory is not in it;
-- ``torch_threads``: the intra-op threads the cell ran with (the ``local`` executor gives each of ``--jobs N``
-  cells ``cores / N``; a timed cell gets every core);
+- ``torch_threads``: the intra-op threads the cell ran with (they change a trained model's values, so they are
+  provenance: ``bench.executors`` keeps the inline count unless told otherwise);
 - on CUDA, ``gpu_s`` (the wall seconds the cell held the GPU: a cell runs alone on its device, so this is the
   GPU time it cost, not the kernels' busy time) and ``peak_gpu_mb`` (torch's peak allocated memory).
 """

@@ -2,8 +2,11 @@
 
 - ``inline`` (the default): the runner runs each cell in this process when a claim needs it, as it always has.
 - ``local``: cells run as separate processes through submitit's ``LocalExecutor``, at most ``jobs`` at a time,
-  each with ``cores // jobs`` torch threads. A cell of a ``timed: true`` experiment runs alone: nothing else is
-  started while it runs, and it starts only when nothing else runs.
+  each with the torch thread count an inline run has here (torch's default), so that its values are the inline
+  run's bit for bit: the thread count changes floating-point reductions, and with them a trained model's metrics
+  (``prm_ma2019`` at ``cpu``: 1 thread instead of 2 moved ``prm-adds-compression`` from inconclusive to
+  reproduced). ``cell_threads`` sets another count, at that price. A cell of a ``timed: true`` experiment runs
+  alone: nothing else is started while it runs, and it starts only when nothing else runs.
 - ``slurm``: the cells to run are one Slurm job array (submitit's ``SlurmExecutor``); the timed ones are a
   second array submitted with ``--exclusive`` (a whole node each) and one task at a time. The cache
   (``BENCH_CACHE_DIR``) and submitit's folder must be on a filesystem every node mounts.
@@ -50,6 +53,7 @@ class ExecutorOptions:
 
     kind: str = "inline"
     jobs: int = 1  # local: cells at a time
+    cell_threads: int | None = None  # local: torch threads per cell (None: torch's default, as inline)
     folder: Path | None = None  # submitit's folder (logs, pickles); default <cache root>/submitit
     timeout_min: int = 24 * 60  # per cell
     slurm_partition: str | None = None
@@ -269,14 +273,14 @@ def _run_local(todo, runner, options, folder, log, papers_dir, submitit, submitt
         alone = any(c.timed for c, _, _ in running.values())
         while pending and len(running) < jobs and not alone:
             cell = pending.pop(0)
-            job = executor.submit(run_cell, cell_spec(cell, runner, max(1, cores // jobs), papers_dir))
+            job = executor.submit(run_cell, cell_spec(cell, runner, options.cell_threads, papers_dir))
             submitted.append(job)
             running[cell.id] = (cell, job, time.monotonic())
         if not pending and not running and timed:
             if len(timed) == sum(c.timed for c in todo):
-                log(f"local: now the {len(timed)} timed cell(s), each alone with {cores} threads")
+                log(f"local: now the {len(timed)} timed cell(s), each alone on the {cores} cores")
             cell = timed.pop(0)
-            job = executor.submit(run_cell, cell_spec(cell, runner, cores, papers_dir))
+            job = executor.submit(run_cell, cell_spec(cell, runner, options.cell_threads, papers_dir))
             submitted.append(job)
             running[cell.id] = (cell, job, time.monotonic())
         for cid, (cell, job, _) in list(running.items()):
