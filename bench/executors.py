@@ -150,12 +150,17 @@ class _Board:
         known = [c.expected_s for c in left if c.expected_s is not None]
         if not left:
             return "0 s"
-        spent = sum(time.monotonic() - t for t in running.values())
+        expected = {c.id: c.expected_s for c in left if c.expected_s is not None}
+        # a running cell counts what it is expected to have left, and at least a tenth of its expected time: a
+        # cell past its expectation (a loaded machine) is not about to end just because the clock says so
+        over = [cid for cid, t in running.items() if cid in expected and time.monotonic() - t > expected[cid]]
+        spent = sum(min(time.monotonic() - t, 0.9 * expected[cid]) for cid, t in running.items() if cid in expected)
         serial = max(0.0, sum(known) - spent)
         timed = sum(c.expected_s or 0 for c in left if c.timed)
         est = timed + max(0.0, serial - timed) / self.jobs
         unknown = len(left) - len(known)
-        return duration(est) + (f" + {unknown} of unknown duration" if unknown else "")
+        return (duration(est) + (f" + {unknown} of unknown duration" if unknown else "")
+                + (f" ({len(over)} running cell(s) past their expected time)" if over else ""))
 
     def update(self, running: dict[str, float], statuses: dict[str, str], force: bool = False) -> None:
         now = time.monotonic()
