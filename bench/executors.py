@@ -268,6 +268,12 @@ def _run_local(todo, runner, options, folder, log, papers_dir, submitit, submitt
     cores = os.cpu_count() or 1
     executor = submitit.LocalExecutor(folder=folder)
     executor.update_parameters(timeout_min=options.timeout_min)
+    threads = options.cell_threads or _inline_threads()
+    if jobs * threads > cores:
+        log(f"local: {jobs} jobs x {threads} torch threads on {cores} cores is oversubscribed: OpenMP threads then "
+            f"wait on descheduled ones, and a cell can run many times slower (seen here: a 2-thread LeNet run fell "
+            f"from about 100 to 3 steps/s beside a 1-thread one). --cell-threads {max(1, cores // jobs)} avoids it, "
+            f"at the price of values that differ from the inline run's within seed noise")
     board = _Board(todo, jobs, log)
     failures: dict[str, SeedRun] = {}
     # untimed cells first, longest first (so the last ones are short), then the timed ones, each alone
@@ -296,6 +302,12 @@ def _run_local(todo, runner, options, folder, log, papers_dir, submitit, submitt
                      {cid: cell_status(job) for cid, (_, job, _) in running.items()})
         time.sleep(POLL_S)
     return failures
+
+
+def _inline_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 def slurm_available() -> str | None:
