@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,15 +167,26 @@ def format_plan(cells: list[Cell], jobs: int = 1) -> list[str]:
     return lines
 
 
+def time_left(left: list[Cell]) -> str:
+    """``about 3.5 min left``, ``done`` or ``time left unknown`` for the cells still to run (their recorded
+    medians; cells of unknown duration are counted apart)."""
+    if not left:
+        return "done"
+    known = [c.expected_s for c in left if c.expected_s is not None]
+    if not known:
+        return "time left unknown"
+    unknown = len(left) - len(known)
+    return f"about {duration(sum(known))} left" + (f" ({unknown} cell(s) of unknown duration)" if unknown else "")
+
+
 class Progress:
     """One line per finished cell of a paper: cells done of total, and the time its remaining cells are expected
-    to take (their recorded medians, corrected by how the cells so far compared with theirs)."""
+    to take (their recorded medians, ``time_left``)."""
 
     def __init__(self, cells: list[Cell], log: Callable[[str], None]):
         self.log = log
         self.cells = {(c.paper, c.experiment, c.seed): c for c in cells}
         self.done: set[tuple[str, str, int]] = set()
-        self.started = time.monotonic()
 
     def cell_done(self, paper: Paper | str, experiment: str, seed: int, run: SeedRun) -> None:
         slug = paper if isinstance(paper, str) else paper.slug
@@ -184,12 +194,8 @@ class Progress:
         if ident not in self.cells or ident in self.done:
             return
         self.done.add(ident)
-        mine = [c for c in self.cells.values() if c.paper == slug]
-        left = [c for c in mine if (c.paper, c.experiment, c.seed) not in self.done and not c.cached]
-        known = [c.expected_s for c in left if c.expected_s is not None]
-        rest = f"about {duration(sum(known))} left" if known else ("done" if not left else "time left unknown")
-        if left and len(known) < len(left):
-            rest += f" ({len(left) - len(known)} cell(s) of unknown duration)"
+        mine = [(i, c) for i, c in self.cells.items() if c.paper == slug]
+        left = [c for i, c in mine if i not in self.done and not c.cached]
         state = "failed" if run.error else ("cached" if run.cached else f"{run.wall_s:.0f} s")
-        n_done = sum(1 for c in mine if (c.paper, c.experiment, c.seed) in self.done)
-        self.log(f"[{slug}] cells {n_done}/{len(mine)} ({experiment} seed {seed}: {state}); {rest}")
+        n_done = sum(1 for i, _ in mine if i in self.done)
+        self.log(f"[{slug}] cells {n_done}/{len(mine)} ({experiment} seed {seed}: {state}); {time_left(left)}")

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import paths
-from bench.cells import Cell, duration
-from bench.runner import Runner, SeedRun
+from bench.cells import Cell, duration, time_left
+from bench.runner import Runner, SeedRun, _stderr
 
 EXECUTORS = ("inline", "local", "slurm")
 POLL_S = 2.0
@@ -89,7 +89,6 @@ def run_cell(spec: dict) -> dict:
 
     if spec.get("threads"):
         torch.set_num_threads(int(spec["threads"]))
-    os.environ["BENCH_PROGRESS"] = os.environ.get("BENCH_PROGRESS", "1")
     (paper,) = discover([spec["paper"]], root=Path(spec["papers_dir"]))
     runner = Runner(spec["scale"], spec["device"], rerun=spec["rerun"], cache_dir=Path(spec["cache_dir"]),
                     mutant=spec.get("mutant"), log=lambda line: print(line, file=sys.stderr, flush=True))
@@ -183,14 +182,8 @@ class _Board:
             sys.stderr.write("\r\033[K")
         mine = [c for c in self.cells if c.paper == cell.paper]
         left = [c for c in mine if c.id not in self.done]
-        known = [c.expected_s for c in left if c.expected_s is not None]
-        rest = "done" if not left else (f"about {duration(sum(known))} of cells left" if known else "time left unknown")
         self.log(f"cell {cell.id}: {state} ({len(self.done)}/{len(self.cells)}); [{cell.paper}] cells "
-                 f"{len(mine) - len(left)}/{len(mine)}, {rest}")
-
-
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+                 f"{len(mine) - len(left)}/{len(mine)}, {time_left(left)}")
 
 
 def _outcome(cell: Cell, out: dict | None, error: str | None, job) -> SeedRun | None:

@@ -227,14 +227,18 @@ class Runner:
         """The cell's cache entry when it is there and usable, else None; nothing is moved or logged."""
         cfg, _ = paper.scale_config(experiment, self.scale)
         key = self._key(paper, experiment, cfg, seed)
-        path = self.cache_path(paper, experiment, key)
+        rec, problem = self._load_entry(paper, experiment, cfg, seed, self.cache_path(paper, experiment, key), key)
+        return None if problem else rec
+
+    def _load_entry(self, paper: Paper, experiment: str, cfg: registry.ExperimentConfig, seed: int, path: Path,
+                    key: str) -> tuple[dict | None, str]:
+        """The entry at ``path`` and why it cannot stand for this cell ('' when it can)."""
+        declared = registry.info(paper.experiment_fn(experiment)).metrics
         try:
             rec = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, ValueError):
-            return None
-        declared = registry.info(paper.experiment_fn(experiment)).metrics
-        return None if cache_entry_problem(rec, seed, dataclasses.asdict(cfg), self.device.type, declared, key) \
-            else rec
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            return None, f"not readable as JSON ({type(e).__name__}: {e})"
+        return rec, cache_entry_problem(rec, seed, dataclasses.asdict(cfg), self.device.type, declared, key)
 
     def cache_path(self, paper: Paper, experiment: str, key: str) -> Path:
         """Where a seed run is cached; every part is an identifier, and the path stays inside the cache."""
@@ -288,12 +292,7 @@ class Runner:
         """The cached run at ``path``, or None when there is none or it is unusable (then quarantined)."""
         if not path.is_file():
             return None
-        declared = registry.info(paper.experiment_fn(experiment)).metrics
-        try:
-            rec = json.loads(path.read_text())
-            problem = cache_entry_problem(rec, seed, dataclasses.asdict(cfg), self.device.type, declared, key)
-        except (OSError, UnicodeDecodeError, ValueError) as e:
-            problem = f"not readable as JSON ({type(e).__name__}: {e})"
+        rec, problem = self._load_entry(paper, experiment, cfg, seed, path, key)
         if problem:
             aside = quarantine(path, self.cache_dir)
             self.log(f"[{paper.slug}] {experiment} seed {seed}: the cache entry {path.name} is unusable ({problem});"
@@ -301,6 +300,7 @@ class Runner:
             return None
         if not self.offline:
             self.log(f"[{paper.slug}] {experiment} seed {seed}: cached ({rec['wall_s']:.1f} s when measured)")
+        declared = registry.info(paper.experiment_fn(experiment)).metrics
         return SeedRun(seed, {m: float(rec["metrics"][m]) for m in declared}, None, float(rec["wall_s"]), True,
                        rec.get("datasets") or {}, str(rec.get("measured_at") or ""), rec.get("commit"),
                        cost=rec.get("cost") if isinstance(rec.get("cost"), dict) else {})
