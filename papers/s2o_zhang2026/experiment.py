@@ -4,7 +4,8 @@ One seed trains a 2-layer, 4-head causal transformer LM on PTB (``model.py``), r
 of every head on held-out test windows, and for each head compares contiguous top-k key blocks with S2O's
 permuted, early-stopped blocks (``method.py``) over a grid of thresholds τ:
 
-- at matched density: top-k given, per query block, the blocks S2O loaded; the ratio of their output MSEs;
+- at matched density: top-k given, per query block, the blocks S2O loaded; the ratio of their output MSEs (and,
+  as context, top-k with one k for all query blocks read off its curve at S2O's overall density);
 - at matched error: the density top-k needs to reach S2O's MSE (interpolated along its curve as k grows from the
   diagonal block alone to every block) over S2O's density;
 
@@ -62,6 +63,14 @@ def _topk_density_at(mse_target: float, curve: list[tuple[float, float]]) -> flo
     return curve[0][0] if mse_target > curve[0][1] else curve[-1][0]
 
 
+def _topk_mse_at(target_density: float, curve: list[tuple[float, float]]) -> float:
+    """Top-k's MSE at ``target_density``, linear between the points (density, mse) of its k-sweep."""
+    for (f0, e0), (f1, e1) in zip(curve, curve[1:], strict=False):
+        if f0 <= target_density <= f1:
+            return e0 + (e1 - e0) * ((target_density - f0) / (f1 - f0) if f1 > f0 else 0.0)
+    return curve[0][1] if target_density < curve[0][0] else curve[-1][1]
+
+
 def _heads(model: TransformerLM, tokens: torch.Tensor):
     for q, k, v in model.qkv(tokens):  # per layer, (W, h, N, d)
         for w in range(q.shape[0]):
@@ -82,7 +91,8 @@ def _s2o_attention(block: int, tau: float):
 
 @experiment(config=S2OConfig, metrics=(
     "perplexity_dense", "perplexity_s2o_mid", "perplexity_increase_pct", "mse_ratio_geomean", "mse_ratio_min",
-    "density_ratio_geomean", "density_ratio_min", "density_s2o_mid", "mse_s2o_mid", "mse_topk_matched_mid"))
+    "density_ratio_geomean", "density_ratio_min", "density_s2o_mid", "mse_s2o_mid", "mse_topk_matched_mid",
+    "mse_ratio_curve_geomean"))
 def ptb_sparse_attention(cfg: S2OConfig, seed: int, device: torch.device) -> dict[str, float]:
     """Train the LM, then compare the two block selections on every head of the held-out windows."""
     ptb = data.load("ptb")
@@ -127,6 +137,9 @@ def ptb_sparse_attention(cfg: S2OConfig, seed: int, device: torch.device) -> dic
         raise ValueError("S2O loaded every causal key at every threshold (near-uniform attention): the LM is "
                          "untrained; give it more steps")
     density_ratios = [_topk_density_at(mse["s2o"][t], curve) / dens_s2o[t] for t in TAUS]
+    # the same comparison at matched overall density instead of per query block: top-k with one k for every
+    # query block (its own curve), read at S2O's density
+    curve_ratios = [_topk_mse_at(dens_s2o[t], curve) / mse["s2o"][t] for t in TAUS if mse["s2o"][t] > 0]
     ppl_dense = perplexity(model, test_ids, cfg.context, cfg.ppl_windows)
     ppl_s2o = perplexity(model, test_ids, cfg.context, cfg.ppl_windows, _s2o_attention(cfg.block, TAU_MID))
     return {
@@ -140,4 +153,5 @@ def ptb_sparse_attention(cfg: S2OConfig, seed: int, device: torch.device) -> dic
         "density_s2o_mid": dens_s2o[TAU_MID],
         "mse_s2o_mid": mse["s2o"][TAU_MID],
         "mse_topk_matched_mid": mse["matched"][TAU_MID],
+        "mse_ratio_curve_geomean": math.exp(statistics.fmean(math.log(r) for r in curve_ratios)),
     }
