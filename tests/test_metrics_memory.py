@@ -50,3 +50,13 @@ def test_peak_is_none_on_the_cpu():
     with peak_memory("cpu") as peak:
         torch.zeros(1000)
     assert peak.bytes is None
+
+
+def test_a_slice_counts_its_whole_storage_and_a_dropped_branch_counts_nothing():
+    big = torch.randn(1000, 10)
+    w = torch.randn(10, 10, requires_grad=True)
+    with saved_tensors() as saved:
+        out = (big[:4] @ w).sum()  # mm saves the slice: the whole 1000-row storage stays alive
+        torch.sigmoid(big[:4] @ w)  # a branch nobody keeps: its graph, and what it saved, is freed
+    out.backward()
+    assert saved.activation_bytes == 1000 * 10 * 4

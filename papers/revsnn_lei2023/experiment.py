@@ -117,7 +117,8 @@ def fmnist_nodes(cfg: NodesConfig, seed: int, device: torch.device) -> dict[str,
     for variant in VARIANTS:
         seed_everything(seed)
         model = SpikingMLP(variant, cfg.hidden, cfg.layers, cfg.steps).to(device)
-        total, nodes = step_memory(model, x[:cfg.batch_size], y[:cfg.batch_size])
+        # a copy of the batch: a slice would keep (and be counted as) the whole training set
+        total, nodes = step_memory(model, x[:cfg.batch_size].clone(), y[:cfg.batch_size])
         out[f"step_bytes_{variant}"] = float(total)
         node_bytes[variant] = nodes
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
