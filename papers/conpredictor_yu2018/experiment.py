@@ -1,0 +1,1 @@
+"""No experiments: every claim of this paper is not testable here (claims.yaml gives each reason)."""
