@@ -17,6 +17,7 @@ the imbalances Hydraulis targets are small and its gain should shrink.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from dataclasses import dataclass
@@ -122,3 +123,29 @@ def hydraulis_sim(cfg: HydraulisConfig, seed: int, device: torch.device) -> dict
         "heterogeneous_share_uniform": un["heterogeneous_share"],
         "candidate_plans_longtail": lt["plans"],
     }
+
+
+SWEEP_TOKENS = (100, 200, 400, 800)  # thousands of tokens per iteration
+
+
+@dataclass
+class SweepConfig(HydraulisConfig):
+    """The long-tailed mix at growing token budgets per iteration; fewer iterations and stage-1 orders than
+    ``hydraulis_sim`` to keep the largest budget within a minute per seed."""
+
+    iterations: int = 5
+    trials: int = 20
+
+
+@experiment(config=SweepConfig, metrics=tuple(f"{m}_t{k}" for k in SWEEP_TOKENS
+                                              for m in ("speedup", "heterogeneous_share")))
+def hydraulis_token_sweep(cfg: SweepConfig, seed: int, device: torch.device) -> dict[str, float]:
+    """Exploratory, added after the first verdict run of ``hydraulis_sim`` and judged by no claim: how the
+    simulated speedup and the share of iterations run on heterogeneous plans move with the tokens per
+    iteration (``tokens_per_iteration`` is replaced by each budget of ``SWEEP_TOKENS``)."""
+    out = {}
+    for k in SWEEP_TOKENS:
+        r = simulate("longtail", dataclasses.replace(cfg, tokens_per_iteration=k * 1000), seed)
+        out[f"speedup_t{k}"] = r["speedup"]
+        out[f"heterogeneous_share_t{k}"] = r["heterogeneous_share"]
+    return out

@@ -1,9 +1,9 @@
 """Mutants of Hydraulis (bench/mutants.py).
 
 - ``homogeneous-plans-only``: ``experiment.propose`` (looked up by ``simulate`` in ``experiment``) keeps, of the
-  DP's candidate plans, only those of a single ⟨TP, PP⟩ strategy, and adds the homogeneous plan of every
-  strategy on all GPUs so one always exists. Stage-1 dispatch and stage-2 packing stay, so what remains of the
-  speedup is the data assignment's; the heterogeneity goes. It should break ``speedup-over-homogeneous``.
+  DP's candidate plans, only those of a single ⟨TP, PP⟩ strategy (the optimizer-holding strategy's homogeneous
+  plan, always first, among them). Stage-1 dispatch and stage-2 packing stay, so what remains of the speedup is
+  the data assignment's; the heterogeneity goes. It should break ``speedup-over-homogeneous``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,8 @@ from papers.hydraulis_li2024 import experiment, planner
 
 
 def _homogeneous(strategies, gpus, lengths, max_len, step=128, weight=1.0):
-    plans = [p for p in planner.propose(strategies, gpus, lengths, max_len, step, weight)
-             if len({(k.tp, k.pp) for k in p}) == 1]
-    for k in strategies:
-        plan = (k,) * (gpus // k.gpus)
-        if plan and plan not in plans:
-            plans.append(plan)
-    return plans
+    return [p for p in planner.propose(strategies, gpus, lengths, max_len, step, weight)
+            if len({(k.tp, k.pp) for k in p}) == 1]
 
 
 @mutant("homogeneous-plans-only")
