@@ -54,7 +54,8 @@ def _run_baseline(policy: str, cfg: CloudConfig, local: TimeoutLearner | float, 
         counter = [0]
         for k in range(len(w)):
             now = w.arrival[k]
-            i = round_robin(c, now, w.demand[k], counter) if policy == "rr" else greedy_consolidation(c, now, w.demand[k])
+            i = (round_robin(c, now, w.demand[k], counter) if policy == "rr"
+                 else greedy_consolidation(c, now, w.demand[k]))
             c.place(i, now, w.demand[k], w.duration[k])
         c.close(max(w.arrival[-1] + 1800.0, max(s.busy_end for s in c.servers)))
         out.append(c)

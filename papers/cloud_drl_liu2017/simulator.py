@@ -177,10 +177,12 @@ class Cluster:
                 s.predicted_gap = gap if s.predicted_gap is None else 0.7 * s.predicted_gap + 0.3 * gap
         # drop finished jobs (they no longer take room); FIFO: no job starts before the last one started
         keep = [j for j, e in enumerate(s.ends) if e > now]
-        s.starts, s.ends, s.demands = [s.starts[j] for j in keep], [s.ends[j] for j in keep], [s.demands[j] for j in keep]
+        s.starts, s.ends, s.demands = ([s.starts[j] for j in keep], [s.ends[j] for j in keep],
+                                       [s.demands[j] for j in keep])
         start = max(ready, s.last_start)
         for t in sorted({start, *[e for e in s.ends if e > start]}):
-            if sum(d for st, en, d in zip(s.starts, s.ends, s.demands, strict=True) if st <= t < en) + demand <= 1 + 1e-9:
+            if sum(d for st, en, d in zip(s.starts, s.ends, s.demands, strict=True)
+                   if st <= t < en) + demand <= 1 + 1e-9:
                 start = t
                 break
         end = start + duration

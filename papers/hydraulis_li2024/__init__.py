@@ -1,7 +1,8 @@
 """Hydraulis: Balancing Large Transformer Model Training via Co-designing Parallel Strategies and Data Assignment.
 
-Haoyang Li, Fangcheng Fu, Sheng Lin et al. arXiv, December 2024 (the seed listing gives no identifier). Code: https://github.com/lhy101/Hydraulis (a Hetu-based system), read at
-commit 4489487ed77d783b710eae0f7a45d8096ca17ab4.
+Haoyang Li, Fangcheng Fu, Sheng Lin et al. arXiv, December 2024 (the seed listing gives no identifier).
+Code: https://github.com/lhy101/Hydraulis (a Hetu-based system), read at commit
+4489487ed77d783b710eae0f7a45d8096ca17ab4.
 
 **Idea.** Training data is imbalanced in two ways: sequence lengths are long-tailed (sampling imbalance), and
 packing sequences by memory (linear in length) leaves their attention time (quadratic) unequal (packing
