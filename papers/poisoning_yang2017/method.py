@@ -65,7 +65,7 @@ def one_step(model: nn.Module, params: dict, x: torch.Tensor, y: torch.Tensor, l
 
 def clean_loss_after(model: nn.Module, params: dict, xs: torch.Tensor, ys: torch.Tensor, xc: torch.Tensor,
                      yc: torch.Tensor) -> torch.Tensor:
-    """For each sample ``(xs[i], ys[i])``: the summed loss on ``(xc, yc)`` after one step on it. Shape ``(len(xs),)``."""
+    """For each sample ``(xs[i], ys[i])``: the summed loss on ``(xc, yc)`` after one step on it; ``(len(xs),)``."""
     return vmap(lambda x, y: _loss(model, one_step(model, params, x, y), xc, yc))(xs, ys)
 
 
