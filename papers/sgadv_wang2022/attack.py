@@ -91,7 +91,8 @@ def eer_threshold(genuine: torch.Tensor, impostor: torch.Tensor) -> tuple[float,
     Swept over every observed score (SGADV interpolates the ROC with brentq; on thousands of pairs the two agree
     to the resolution of the scores)."""
     scores = torch.cat([genuine, impostor]).sort().values
-    fmr = (impostor[None, :] >= scores[:, None]).float().mean(1)
-    fnmr = (genuine[None, :] < scores[:, None]).float().mean(1)
+    imp, gen = impostor.sort().values, genuine.sort().values
+    fmr = 1 - torch.searchsorted(imp, scores, right=False).double() / len(imp)  # impostors scoring >= threshold
+    fnmr = torch.searchsorted(gen, scores, right=False).double() / len(gen)  # genuine pairs scoring < threshold
     i = int((fmr - fnmr).abs().argmin())
     return float(scores[i]), float((fmr[i] + fnmr[i]) / 2)
