@@ -24,5 +24,6 @@ Conv-M with DA and Conv-M source-only.
 - The DA objective's formulas were not reachable: the suite's reading is source cross-entropy + a
   multi-bandwidth Gaussian MMD between source and target features + 0.1 × the target predictions' entropy. It is
   compared with source-only training, not with the earlier DA methods the paper compares against.
-- A toy backbone (about 50-95K parameters) trained for 800 steps: the claims are tested for direction only.
+- A toy backbone (about 50-95K parameters) trained for 600 steps, the DA weight ramped up as in DANN: the claims
+  are tested for direction only.
 """

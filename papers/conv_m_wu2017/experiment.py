@@ -5,8 +5,8 @@ training; the test digits blended the same way for testing), then trains the sam
 of block, parameter-matched where the claim needs it (Conv-M 53.7K parameters, fire 53.9K; the plain block, the
 uncompressed reference, 94.5K):
 
-- with the DA objective (source cross-entropy + MMD of the features + target entropy, ``method.da_loss``): plain,
-  fire and Conv-M;
+- with the DA objective (source cross-entropy + MMD of the features + target entropy, ``method.da_loss``, its
+  weight ramped up over training as in DANN): plain, fire and Conv-M;
 - source only: Conv-M, to see what the DA objective adds.
 
 Accuracy on the source test set (MNIST) and on the target test set is measured for each.
@@ -14,6 +14,7 @@ Accuracy on the source test set (MNIST) and on the target test set is measured f
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -53,14 +54,16 @@ def _train(kind: str, adapt: bool, cfg: ConvMConfig, seed: int, xs, ys, xt) -> N
     gen = torch.Generator().manual_seed(seed + 17)
     net = Net(BLOCKS[kind], SQUEEZE[kind])
     opt = torch.optim.Adam(net.parameters(), 1e-3)
-    for _ in range(cfg.steps):
+    for step in range(cfg.steps):
         i = torch.randint(0, len(xs), (64,), generator=gen)
         fs, logits_s = net(xs[i])
         loss = nn.functional.cross_entropy(logits_s, ys[i])
         if adapt:
             j = torch.randint(0, len(xt), (64,), generator=gen)
             ft, logits_t = net(xt[j])
-            loss = loss + cfg.da_weight * da_loss(fs, ft, logits_t, cfg.entropy_weight)
+            # the DA weight ramps up as in DANN (2 / (1 + exp(-10 p)) - 1): the classifier learns the source first
+            ramp = 2 / (1 + math.exp(-10 * step / cfg.steps)) - 1
+            loss = loss + cfg.da_weight * ramp * da_loss(fs, ft, logits_t, cfg.entropy_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
