@@ -3,6 +3,10 @@
 Chunpeng Wu, Wei Wen, Tariq Afzal, Yongmei Zhang, Yiran Chen, Hai Li. CVPR 2017, arXiv:1703.04071. No public code
 found.
 
+**State.** Not run: the proxy is built, but its training did not reach the source-accuracy sanity bound within the
+``cpu`` budget (see ``claims.yaml``: its tested claims are ``not_implemented`` with the reason and what is needed,
+and their criteria, fixed before any run, are kept there).
+
 **Idea.** Compact architectures such as SqueezeNet keep classification accuracy but, in the authors' preliminary
 experiment, lose domain-adaptation ability. Conv-M, a module with more diverse feature extractors (dilated and
 deconvolution branches beside regular ones) at little parameter cost, and a unified unsupervised DA objective give
