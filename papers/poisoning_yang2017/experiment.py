@@ -25,14 +25,14 @@ from torch.func import functional_call, vmap
 
 from bench import data
 from bench.registry import ExperimentConfig, experiment
-from bench.train import seed_everything, shuffled_batches, train
+from bench.train import accuracy, seed_everything, shuffled_batches, train
 from papers.poisoning_yang2017.method import (
     AutoEncoder,
-    Target,
     auc,
     direct_poison,
     generative_poisons,
     one_step,
+    target_mlp,
     update_effect,
 )
 
@@ -75,7 +75,7 @@ def mnist_poisoning(cfg: PoisonConfig, seed: int, device: torch.device) -> dict[
     xtr, ytr = _flat(mnist.train)
     xte, yte = _flat(mnist.test)
     gen = seed_everything(seed)
-    model = Target()
+    model = target_mlp()
     train(model, shuffled_batches(xtr, ytr, 64, gen), steps=cfg.pretrain_steps,
           optimizer=torch.optim.Adam(model.parameters(), 1e-3), desc=f"target seed {seed}")
     ae = AutoEncoder()
@@ -101,8 +101,7 @@ def mnist_poisoning(cfg: PoisonConfig, seed: int, device: torch.device) -> dict[
     generated = generative_poisons(model, params, ae, x0, y_p, xc, yc, cfg.generative_rounds)
     generative_s = time.perf_counter() - t0
 
-    with torch.no_grad():
-        acc0 = (model(xte).argmax(1) == yte).float().mean().item()
+    acc0 = accuracy(model, xte, yte)
     drop = {name: 100 * (acc0 - _accuracy_after_steps(model, params, xs, y_p, xte, yte).mean().item())
             for name, xs in (("direct", direct), ("generative", generated), ("flip", x0))}
     xr, yr = xtr[ref_idx], ytr[ref_idx]

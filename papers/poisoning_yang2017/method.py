@@ -25,20 +25,15 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from bench.models import MLP
+
 ATTACK_LR = 0.05  # attacked_model_lr of mnist_direct.py / mnist_generative.py (biases: twice)
 GENERATOR_LR = 0.005  # generative_model_lr of mnist_generative.py
 
 
-class Target(nn.Module):
+def target_mlp() -> nn.Module:
     """The attacked MNIST MLP of the scripts (``model/mymodel.json``): 784 → 64 ReLU → 10."""
-
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(784, 64)
-        self.fc2 = nn.Linear(64, 10)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(torch.relu(self.fc1(x)))
+    return MLP(784, (64,), 10)
 
 
 class AutoEncoder(nn.Module):

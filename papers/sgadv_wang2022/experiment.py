@@ -23,7 +23,7 @@ from torch import nn
 
 from bench import data
 from bench.registry import ExperimentConfig, experiment
-from bench.train import seed_everything, shuffled_batches, train
+from bench.train import accuracy, seed_everything, shuffled_batches, train
 from papers.sgadv_wang2022.attack import cbce_loss, eer_threshold, pgd_linf, similarity, st_loss
 
 
@@ -113,8 +113,8 @@ def fmnist_verification(cfg: SGADVConfig, seed: int, device: torch.device) -> di
     for p in net.parameters():
         p.requires_grad_(False)
     model = _Embedder(net)
+    clean_accuracy = accuracy(net, xte, yte)
     with torch.no_grad():
-        accuracy = (net(xte).argmax(1) == yte).float().mean().item()
         emb = model(xte)
     # the EER threshold on all pairs of eer_images test images
     idx = torch.randperm(len(xte), generator=gen)[: cfg.eer_images]
@@ -157,5 +157,5 @@ def fmnist_verification(cfg: SGADVConfig, seed: int, device: torch.device) -> di
         "clean_gray_fmr_pct": 100 * clean_gray.float().mean().item(),
         "eer_pct": 100 * eer,
         "threshold": threshold,
-        "accuracy_pct": 100 * accuracy,
+        "accuracy_pct": 100 * clean_accuracy,
     }
