@@ -38,8 +38,8 @@ class ESMFLConfig(ExperimentConfig):
 
     clients: int = 10
     shards_per_client: int = 2
-    rounds: int = 30
-    local_steps: int = 50  # SGD steps per client per round
+    rounds: int = 40
+    local_steps: int = 10  # SGD steps per client per round
     batch_size: int = 32
     lr: float = 0.05
     density: float = 0.01  # fraction of the update's coordinates a top-k client sends
