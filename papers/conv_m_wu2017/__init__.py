@@ -3,9 +3,10 @@
 Chunpeng Wu, Wei Wen, Tariq Afzal, Yongmei Zhang, Yiran Chen, Hai Li. CVPR 2017, arXiv:1703.04071. No public code
 found.
 
-**State.** Not run: the proxy is built, but its training did not reach the source-accuracy sanity bound within the
-``cpu`` budget (see ``claims.yaml``: its tested claims are ``not_implemented`` with the reason and what is needed,
-and their criteria, fixed before any run, are kept there).
+**History.** The first backbone (global average pooling, Adam at 1e-3) did not reach the source-accuracy sanity
+bound within the ``cpu`` budget, so no verdict was drawn from it; the head and schedule below were then chosen on
+source accuracy alone, on calibration seeds outside the verdict seeds, and the criteria written before that change
+were kept.
 
 **Idea.** Compact architectures such as SqueezeNet keep classification accuracy but, in the authors' preliminary
 experiment, lose domain-adaptation ability. Conv-M, a module with more diverse feature extractors (dilated and
@@ -28,6 +29,9 @@ Conv-M with DA and Conv-M source-only.
 - The DA objective's formulas were not reachable: the suite's reading is source cross-entropy + a
   multi-bandwidth Gaussian MMD between source and target features + 0.1 × the target predictions' entropy. It is
   compared with source-only training, not with the earlier DA methods the paper compares against.
-- A toy backbone (about 50-95K parameters) trained for 600 steps, the DA weight ramped up as in DANN: the claims
-  are tested for direction only.
+- A toy backbone (about 64-105K parameters: stem, two blocks, a 3×3 average-pooled map flattened into a linear
+  head) trained for 600 steps with Adam on a one-cycle schedule (peak 6e-3), the DA weight ramped up as in DANN: the
+  claims are tested for direction only. The head and the schedule were chosen on source (MNIST) test accuracy
+  alone, with calibration seeds outside the verdict seeds, after a global-average-pooled head with Adam at a
+  constant 1e-3 stayed below the sanity bound.
 """

@@ -2,8 +2,8 @@
 
 One seed builds the target domain (MNIST digits blended onto random crops of CIFAR-10 JPEG images, unlabelled for
 training; the test digits blended the same way for testing), then trains the same small backbone with three kinds
-of block, parameter-matched where the claim needs it (Conv-M 53.7K parameters, fire 53.9K; the plain block, the
-uncompressed reference, 94.5K):
+of block, parameter-matched where the claim needs it (Conv-M 63.9K parameters, fire 64.1K; the plain block, the
+uncompressed reference, 104.8K; each count includes the same 11.5K-parameter head on a 3×3 average-pooled map):
 
 - with the DA objective (source cross-entropy + MMD of the features + target entropy, ``method.da_loss``, its
   weight ramped up over training as in DANN): plain, fire and Conv-M;
@@ -34,11 +34,12 @@ class ConvMConfig(ExperimentConfig):
     """The backbone, the DA weights and the schedule are the suite's [assumption: the paper's Office-31 setting,
     its networks' layouts and its DA loss weights were not reachable]."""
 
-    steps: int = 800  # Adam 1e-3, batches of 64 source + 64 target images
+    steps: int = 800  # Adam, one-cycle learning rate (peak lr), batches of 64 source + 64 target images
     da_weight: float = 1.0  # weight of the MMD + entropy term
     entropy_weight: float = 0.1
     target_train: int = 20_000  # unlabelled target images for training
     backgrounds: int = 10_000  # CIFAR-10 training images the patches come from
+    lr: float = 6e-3  # the one-cycle peak; chosen, with the 3×3 head, on source (MNIST) test accuracy alone
 
 
 def _accuracy(net: Net, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -53,7 +54,10 @@ def _train(kind: str, adapt: bool, cfg: ConvMConfig, seed: int, xs, ys, xt) -> N
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 17)
     net = Net(BLOCKS[kind], SQUEEZE[kind])
-    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    opt = torch.optim.Adam(net.parameters(), cfg.lr)
+    # one cycle (warm-up over the first 30% of the steps, then cosine annealing): Adam at a constant 1e-3 with a
+    # global-average-pooled head stayed below the source-accuracy sanity bound after 600 steps
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.steps)
     for step in range(cfg.steps):
         i = torch.randint(0, len(xs), (64,), generator=gen)
         fs, logits_s = net(xs[i])
@@ -67,6 +71,7 @@ def _train(kind: str, adapt: bool, cfg: ConvMConfig, seed: int, xs, ys, xt) -> N
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        sched.step()
         if not torch.isfinite(loss):
             raise FloatingPointError(f"{kind} (adapt={adapt}): the loss diverged")
     return net

@@ -38,7 +38,7 @@ class ESMFLConfig(ExperimentConfig):
 
     clients: int = 10
     shards_per_client: int = 2
-    rounds: int = 40
+    rounds: int = 80
     local_steps: int = 10  # SGD steps per client per round
     batch_size: int = 32
     lr: float = 0.05
