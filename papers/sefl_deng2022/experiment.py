@@ -1,8 +1,8 @@
 """SEFL's proxy: FedAvg on Flower, plain against SecAgg+ under client dropouts, and SecAgg+ dense against pruned.
 
-One seed deals Fashion-MNIST's training set to 10 clients (two label shards each) and draws the two clients that
-drop out of each round. Phase 1 (5 rounds) trains the dense MLP with plain FedAvg and, separately, with SecAgg+;
-phase 2 (15 rounds) continues each, and continues the SecAgg+ model a second time pruned to 10% of its parameters
+One seed deals Fashion-MNIST's training set to 10 clients (four label shards each) and draws the two clients that
+drop out of each round. Phase 1 (8 rounds) trains the dense MLP with plain FedAvg and, separately, with SecAgg+;
+phase 2 (22 rounds) continues each, and continues the SecAgg+ model a second time pruned to 10% of its parameters
 (global magnitude, ``method.magnitude_mask``), only the kept coordinates entering SecAgg+. Clients of the same
 phase and index share their data order across the runs. Measured: test accuracy of each final model; whether
 every round's secure aggregate is the mean of the surviving clients' updates (checked against a verification
@@ -43,10 +43,10 @@ class SEFLConfig(ExperimentConfig):
     """The suite's federated setting [assumption: the paper's NLP setting and protocol were not reachable]."""
 
     clients: int = 10
-    shards_per_client: int = 2
+    shards_per_client: int = 4
     hidden: int = 1024  # MLP 784-hidden-hidden-10
-    warmup_rounds: int = 5  # dense rounds before pruning
-    rounds: int = 15  # rounds after pruning (dense or pruned)
+    warmup_rounds: int = 8  # dense rounds before pruning
+    rounds: int = 22  # rounds after pruning (dense or pruned)
     local_steps: int = 20
     batch_size: int = 32
     lr: float = 0.05
