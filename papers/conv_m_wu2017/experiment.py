@@ -5,8 +5,8 @@ training; the test digits blended the same way for testing), then trains the sam
 of block, parameter-matched where the claim needs it (Conv-M 63.9K parameters, fire 64.1K; the plain block, the
 uncompressed reference, 104.8K; each count includes the same 11.5K-parameter head on a 3×3 average-pooled map):
 
-- with the DA objective (source cross-entropy + MMD of the features + target entropy, ``method.da_loss``, its
-  weight ramped up over training as in DANN): plain, fire and Conv-M;
+- with the DA objective (source cross-entropy + a domain-adversarial loss through gradient reversal + multi-kernel
+  MMD of the features, ``method.da_loss``, ramped up over training as in DANN): plain, fire and Conv-M;
 - source only: Conv-M, to see what the DA objective adds.
 
 Accuracy on the source test set (MNIST) and on the target test set is measured for each.
@@ -23,7 +23,17 @@ from torch import nn
 from bench import data
 from bench.registry import ExperimentConfig, experiment
 from bench.train import seed_everything
-from papers.conv_m_wu2017.method import ConvM, Fire, Net, Plain, blend_backgrounds, da_loss, gray_to_rgb, params
+from papers.conv_m_wu2017.method import (
+    ConvM,
+    DomainCritic,
+    Fire,
+    Net,
+    Plain,
+    blend_backgrounds,
+    da_loss,
+    gray_to_rgb,
+    params,
+)
 
 SQUEEZE = {"plain": (0, 0), "fire": (38, 54), "convm": (16, 24)}  # fire widened to Conv-M's parameter count
 BLOCKS = {"plain": Plain, "fire": Fire, "convm": ConvM}
@@ -35,8 +45,16 @@ class ConvMConfig(ExperimentConfig):
     its networks' layouts and its DA loss weights were not reachable]."""
 
     steps: int = 800  # Adam, one-cycle learning rate (peak lr), batches of 64 source + 64 target images
-    da_weight: float = 1.0  # weight of the MMD + entropy term
-    entropy_weight: float = 0.1
+    # the DA objective's weights: the best candidate found on calibration seeds 1000 and 1001 (outside the verdict
+    # seeds), not yet one that adapts in every training (claims.yaml, the tested claims' reasons). The first
+    # reading (fixed-bandwidth MMD at weight 1 + 0.1 x entropy) left every DA-trained network at chance in the cpu
+    # run of commit 4acd596; MMD at weight 0.3 or 1 collapses the features (source accuracy at chance); the
+    # entropy term at 0.1 or 0.01 lowered Conv-M's target accuracy in seed 1000 (10.2% and 24.4% against 31.8%
+    # without it), so it is off; ramped from the first step, these weights collapsed fire and Conv-M in seed
+    # 1001, so the DA terms start after the warm-up (below), where Conv-M in seed 1000 still ends at chance
+    adversarial_weight: float = 0.1
+    mmd_weight: float = 0.1
+    entropy_weight: float = 0.0
     target_train: int = 20_000  # unlabelled target images for training
     backgrounds: int = 10_000  # CIFAR-10 training images the patches come from
     lr: float = 6e-3  # the one-cycle peak; chosen, with the 3×3 head, on source (MNIST) test accuracy alone
@@ -54,7 +72,8 @@ def _train(kind: str, adapt: bool, cfg: ConvMConfig, seed: int, xs, ys, xt) -> N
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 17)
     net = Net(BLOCKS[kind], SQUEEZE[kind])
-    opt = torch.optim.Adam(net.parameters(), cfg.lr)
+    critic = DomainCritic(net.head.in_features)
+    opt = torch.optim.Adam([*net.parameters(), *critic.parameters()], cfg.lr)
     # one cycle (warm-up over the first 30% of the steps, then cosine annealing): Adam at a constant 1e-3 with a
     # global-average-pooled head stayed below the source-accuracy sanity bound after 600 steps
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.steps)
@@ -65,9 +84,12 @@ def _train(kind: str, adapt: bool, cfg: ConvMConfig, seed: int, xs, ys, xt) -> N
         if adapt:
             j = torch.randint(0, len(xt), (64,), generator=gen)
             ft, logits_t = net(xt[j])
-            # the DA weight ramps up as in DANN (2 / (1 + exp(-10 p)) - 1): the classifier learns the source first
-            ramp = 2 / (1 + math.exp(-10 * step / cfg.steps)) - 1
-            loss = loss + cfg.da_weight * ramp * da_loss(fs, ft, logits_t, cfg.entropy_weight)
+            # the DA terms start when the one-cycle warm-up ends (30% of the steps), then ramp up as in DANN
+            # (2 / (1 + exp(-10 p)) - 1 over the remaining steps): the classifier learns the source first
+            p = max(0.0, (step / cfg.steps - 0.3) / 0.7)
+            ramp = 2 / (1 + math.exp(-10 * p)) - 1
+            loss = loss + da_loss(fs, ft, logits_t, critic, ramp, cfg.adversarial_weight, cfg.mmd_weight,
+                                  cfg.entropy_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

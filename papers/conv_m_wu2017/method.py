@@ -9,8 +9,15 @@
 - :func:`blend_backgrounds`: MNIST digits on CIFAR-10 patches, ``|patch − digit|`` per channel, as Ganin and
   Lempitsky built MNIST-M from BSDS500 (here from the CIFAR-10 JPEG re-encoding, the only natural images at hand).
 - :func:`da_loss`: the suite's reading of the paper's "unified" unsupervised DA objective (its formulas were not
-  reachable): a multi-bandwidth Gaussian MMD between source and target features (reduce the divergence of feature
-  representations) plus the entropy of the target predictions (adapt label prediction).
+  reachable), one part per phrase of the abstract, each from the DA method of its time that does what the phrase
+  says: a domain-adversarial loss through a gradient reversal layer (DANN, Ganin and Lempitsky 2015: "learn
+  invariance across domains"), a multi-kernel MMD of the features (DAN, Long et al. 2015: "reduce divergence of
+  feature representations"), and the entropy of the target predictions (RTN, Long et al. 2016: "adapt label
+  prediction"), the last left at weight 0 (``experiment.ConvMConfig`` says why).
+
+No kept library was used for the three losses: the Transfer-Learning-Library (``tllib``) is not on PyPI, and
+``pytorch-adapt`` pins ``torchmetrics==0.9.3`` and has had no release since 2023; each loss is a few lines here,
+tested in ``tests/papers/test_conv_m_wu2017.py``.
 """
 
 from __future__ import annotations
@@ -101,16 +108,67 @@ def gray_to_rgb(x: torch.Tensor) -> torch.Tensor:
     return (x if x.dim() == 4 else x[:, None]).expand(-1, 3, -1, -1).contiguous()
 
 
-def mmd(a: torch.Tensor, b: torch.Tensor, bandwidths: tuple[float, ...] = (1.0, 4.0, 16.0)) -> torch.Tensor:
-    """Squared maximum mean discrepancy with a sum of Gaussian kernels (biased estimate)."""
+class _ReverseGradient(torch.autograd.Function):
+    """Identity forward; the gradient multiplied by ``-coeff`` backward (DANN's gradient reversal layer)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, coeff: float) -> torch.Tensor:
+        ctx.coeff = coeff
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return -ctx.coeff * grad, None
+
+
+def reverse_gradient(x: torch.Tensor, coeff: float) -> torch.Tensor:
+    return _ReverseGradient.apply(x, coeff)
+
+
+class DomainCritic(nn.Module):
+    """DANN's domain classifier (one hidden layer of 100 units, as in Ganin et al.'s MNIST-M network) behind a
+    gradient reversal layer: it learns to tell source from target features, and the features learn, through the
+    reversed gradient, to make it fail. A training aid only: it is not part of the network whose parameters are
+    counted."""
+
+    def __init__(self, features: int, hidden: int = 100):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+    def forward(self, fs: torch.Tensor, ft: torch.Tensor, coeff: float) -> torch.Tensor:
+        """The domain-classification loss (binary cross-entropy, source 0, target 1)."""
+        logits = self.net(reverse_gradient(torch.cat([fs, ft]), coeff)).squeeze(1)
+        domain = torch.cat([fs.new_zeros(len(fs)), fs.new_ones(len(ft))])
+        return nn.functional.binary_cross_entropy_with_logits(logits, domain)
+
+
+def mmd(a: torch.Tensor, b: torch.Tensor, multipliers: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)) -> torch.Tensor:
+    """Squared maximum mean discrepancy (biased estimate) with a sum of Gaussian kernels whose bandwidths are
+    multiples of the batch's mean squared distance (DAN's multi-kernel MMD), so that the kernels follow the
+    features' scale; the bandwidth carries no gradient."""
     x = torch.cat([a, b])
-    d = torch.cdist(x, x).pow(2)
-    k = sum(torch.exp(-d / (2 * s)) for s in bandwidths)
-    n = len(a)
-    return k[:n, :n].mean() + k[n:, n:].mean() - 2 * k[:n, n:].mean()
+    sq = x.pow(2).sum(1)
+    d = (sq[:, None] + sq[None, :] - 2 * x @ x.T).clamp_min(0)  # cdist's gradient is NaN at zero distance
+    n = len(x)
+    base = (d.detach().sum() / (n * n - n)).clamp_min(1e-6)
+    k = sum(torch.exp(-d / (base * m)) for m in multipliers)
+    na = len(a)
+    return k[:na, :na].mean() + k[na:, na:].mean() - 2 * k[:na, na:].mean()
 
 
-def da_loss(fs: torch.Tensor, ft: torch.Tensor, logits_t: torch.Tensor, entropy_weight: float) -> torch.Tensor:
-    p = logits_t.softmax(1)
-    entropy = -(p * p.clamp_min(1e-8).log()).sum(1).mean()
-    return mmd(fs, ft) + entropy_weight * entropy
+def entropy(logits: torch.Tensor) -> torch.Tensor:
+    """Mean entropy of the softmax predictions."""
+    p = logits.softmax(1)
+    return -(p * p.clamp_min(1e-8).log()).sum(1).mean()
+
+
+def da_loss(fs: torch.Tensor, ft: torch.Tensor, logits_t: torch.Tensor, critic: DomainCritic, ramp: float,
+            adversarial_weight: float, mmd_weight: float, entropy_weight: float) -> torch.Tensor:
+    """The suite's reading of the unified DA objective, ``ramp`` (0 → 1 over training) scaling each part:
+    domain-adversarial loss through the gradient reversal layer (learn invariance across domains), multi-kernel
+    MMD of the features (reduce the divergence of feature representations), entropy of the target predictions
+    (adapt label prediction; weight 0 by default, see ``ConvMConfig``)."""
+    loss = adversarial_weight * critic(fs, ft, ramp) + ramp * mmd_weight * mmd(fs, ft)
+    if entropy_weight:
+        loss = loss + ramp * entropy_weight * entropy(logits_t)
+    return loss
