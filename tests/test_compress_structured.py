@@ -241,3 +241,37 @@ def test_two_constraint_sets_on_one_layer_get_a_copy_and_a_dual_each():
     kept = (final != 0).reshape(8, 9).any(1)
     assert int(kept.sum()) <= 4
     assert len(masks.masks) == 2
+
+
+# --- storage that counts the index -------------------------------------------------------------------------
+
+
+def test_csr_storage_counts_values_columns_and_row_pointers():
+    w = torch.zeros(4, 8)
+    w[0, 1] = w[2, 5] = w[2, 7] = 1.0
+    s = st.csr_storage(w, value_bits=8)
+    # 3 values of 8 bits, 3 column indices of 3 bits, 5 row pointers of 2 bits (0..3)
+    assert (s.kept, s.value_bits, s.index_bits) == (3, 24, 9 + 10)
+    assert s.bits_per_kept == pytest.approx(43 / 3)
+
+
+def test_pattern_storage_counts_kernel_index_pattern_id_and_filter_pointers():
+    w = torch.zeros(2, 4, 3, 3)
+    proj = st.Pattern(library=LIB)
+    w[0, 1] = w[1, 3] = 1.0
+    w = proj(w)
+    s = st.pattern_storage(w, library_size=3, value_bits=8)
+    # 2 kept kernels x (2-bit channel index + 2-bit pattern id) + 3 filter pointers of 2 bits; 2 x 4 values
+    assert (s.kept, s.value_bits, s.index_bits) == (8, 64, 2 * 4 + 3 * 2)
+
+
+def test_block_storages_against_hand_counts():
+    w = torch.randn(8, 12, generator=_gen(0))
+    proj = st.BlockRows(0.75)  # 4 column blocks of 3, 2 of 8 rows kept in each
+    s = st.block_rows_storage(proj(w), proj, value_bits=8)
+    assert (s.kept, s.value_bits, s.index_bits) == (24, 24 * 8, 4 * 8)
+    bm = st.BlockMax(0.75)  # runs of 4 along the 8 outputs: 2 runs per input, 2-bit offsets
+    s = st.block_max_storage(bm(w), bm, value_bits=8)
+    assert (s.kept, s.value_bits, s.index_bits) == (24, 24 * 8, 24 * 2)
+    # at this density the block-max index is far smaller than CSR's
+    assert s.index_bits < st.csr_storage(bm(w), value_bits=8).index_bits / 2

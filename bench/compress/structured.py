@@ -35,6 +35,10 @@ blocks) on each of which the best member has a closed form:
   of smallest error. Pruning a block (value 0) is the special case the paper names; mixing the two modes under
   separate counts is not built.
 
+Storage that counts the index (:func:`csr_storage`, :func:`pattern_storage`, :func:`block_rows_storage`,
+:func:`block_max_storage`): bits on kept values and on the index that locates them, so that formats are compared
+per kept weight at equal nonzeros, not by nonzeros alone.
+
 More than one constraint set on one layer (PatDNN's pattern set with its ``Z, U`` and connectivity set with its
 ``Y, V``) needs nothing new: give ``ADMM`` one target per set, under two names, for the same parameter. Each gets
 its own copy and dual, the penalties add, and ``project_`` applies the projections in order and masks with
@@ -284,3 +288,71 @@ class Unify(Projection):
         b = self._blocks(w).abs()
         equal = (b - b.mean(1, keepdim=True)).abs().max(1).values <= atol
         return int(equal.sum()) >= int(round(self.ratio * b.shape[0]))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# storage that counts the index
+
+
+def _bits_for(n: int) -> int:
+    """Bits of an index into ``n`` items (at least 1)."""
+    return max(1, math.ceil(math.log2(max(n, 2))))
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Bits a sparse format spends on a layer: on kept values, on the index that locates them, and per kept
+    weight (``(values + index) / kept``)."""
+
+    kept: int
+    value_bits: int
+    index_bits: int
+
+    @property
+    def total_bits(self) -> int:
+        return self.value_bits + self.index_bits
+
+    @property
+    def bits_per_kept(self) -> float:
+        return self.total_bits / max(self.kept, 1)
+
+
+def csr_storage(w: torch.Tensor, value_bits: int = 32) -> Storage:
+    """Compressed sparse rows of ``W.reshape(out, −1)``: a value and a column index per nonzero, and one row
+    pointer per row plus one."""
+    m = _rows(w) != 0
+    nnz, (rows, cols) = int(m.sum()), m.shape
+    return Storage(nnz, nnz * value_bits, nnz * _bits_for(cols) + (rows + 1) * _bits_for(nnz + 1))
+
+
+def pattern_storage(w: torch.Tensor, library_size: int, value_bits: int = 32) -> Storage:
+    """Pattern-grouped storage of a conv weight (PatDNN's compact format, as the suite reads it): per kept
+    kernel its input-channel index and its pattern's id, per filter a pointer into the kept kernels, and the
+    pattern's values (stored whole, zeros included)."""
+    k = _kernels(w) != 0
+    kept_kernels = k.any(1)
+    n_kernels, width = int(kept_kernels.sum()), int(k.sum(1).max()) if k.any() else 0
+    index = (n_kernels * (_bits_for(w.shape[1]) + _bits_for(library_size))
+             + (w.shape[0] + 1) * _bits_for(n_kernels + 1))
+    return Storage(int(k.sum()), n_kernels * width * value_bits, index)
+
+
+def block_rows_storage(w: torch.Tensor, proj: BalancedBlocks, value_bits: int = 32) -> Storage:
+    """Block-compacted storage of a :class:`BalancedBlocks` (or :func:`BlockRows`) result: per fragment a bitmap
+    of its kept rows, and the kept rows' values inside the fragment (stored whole)."""
+    m = _rows(w)
+    values = index = kept = 0
+    for r0, r1, c0, c1 in proj._fragments(m):
+        rows = (m[r0:r1, c0:c1] != 0).any(1)
+        index += r1 - r0
+        values += int(rows.sum()) * (c1 - c0) * value_bits
+        kept += int((m[r0:r1, c0:c1] != 0).sum())
+    return Storage(kept, values, index)
+
+
+def block_max_storage(w: torch.Tensor, proj: BlockMax, value_bits: int = 32) -> Storage:
+    """Block-max storage: one value and its ``⌈log₂ b⌉``-bit offset per run, no row pointers (every run keeps
+    exactly one entry)."""
+    m = _rows(w)
+    runs = len(proj._runs(m.shape[0])) * m.shape[1]
+    return Storage(int((m != 0).sum()), runs * value_bits, runs * proj.index_bits())
