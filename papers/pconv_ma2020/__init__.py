@@ -4,6 +4,11 @@ Xiaolong Ma, Wei Niu, Tianyun Zhang, Sijia Liu, Sheng Lin, Hongjia Li, Xiang Che
 Yanzhi Wang. ECCV 2020, arXiv:2001.07710. No official code found; the only implementation is an unofficial
 PatDNN repository (``7bvcxz/PatDNN``, read for the library rule, not copied).
 
+**State.** Measured at ``cpu`` (3 seeds, 2-core Intel Xeon): pattern pruning loses accuracy here, 2.6 pp below
+dense and 1.4 pp below irregular pruning at the same sparsity (not reproduced), and the extracted library does no
+better than a random one (0.6 pp below, inconclusive). The network is a toy and the schedule short (below), so
+this says the enhancement does not appear on the suite's setting, not that it fails on VGG-16.
+
 **Idea.** A sparsity between irregular and structured: each 3×3 kernel keeps a few weights in one of a small
 library of *patterns* (pattern sparsity), and whole kernels are removed (connectivity sparsity). The patterns act
 like image-enhancing filters, so pruning by them is claimed to *raise* accuracy, and their regularity lets a
