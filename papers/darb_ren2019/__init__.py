@@ -1,0 +1,47 @@
+"""DARB: A Density-Aware Regular-Block Pruning for Deep Neural Networks.
+
+Ao Ren, Tao Zhang, Yuhao Wang et al. arXiv:1911.08020 (v1, Nov 2019). No repository is named for it; the group's RNN
+ADMM file has the block-max masking (``mask_block_max``) and hard-coded sizes of PTB LSTM-1500 (read through
+``../shared/SOURCES-WAVE2.md``; nothing copied).
+
+**State.** Built and tested at the ``smoke`` scale; **not yet measured at ``cpu``**. On calibration seed 1000 the
+word-level recipe did not learn context within the cpu budget: after 856 steps (4 epochs of a 150k-token prefix)
+the dense LSTM's test perplexity was 664, about a unigram model's (near 700), against the < 300 health bar set
+before calibration, and every pruned arm landed at 663-664, so the comparisons could not tell the arms apart. A recipe that learns in budget (more steps per second, e.g. a smaller vocabulary or a
+character-level stream, or Adam as the group's RNN code uses) has to be chosen on calibration seeds before any
+verdict run. The claims' criteria are fixed; their ``expect`` values are placeholders until then.
+
+**Idea.** Irregularly pruned matrices have rows of very different density, and their kept weights are spread
+along each row. Block-max weight masking (BMWM) cuts each row into blocks of equal length and keeps the largest
+weight of each block: one short offset per kept weight, no row pointers. DARB then gives each row its own block
+length from a small regular set according to its density (dense rows get short blocks), so that the pruning
+follows the irregular pattern's density while staying regular: 13-25× pruning, 2.8-4.3× the ratio of structured
+counterparts, 14.3× the decoding efficiency of block pruning.
+
+**What is here.** ``experiment.py``: a PTB LSTM language model (the shared recipe ``bench/compress/ptb_lm.py``)
+pretrained dense, then five arms from the same weights with the same ADMM and retraining epochs: dense, irregular,
+BMWM and DARB at 16× on every recurrent matrix, and regular 4×4-block pruning at 16/2.8 = 5.7×; test perplexity and
+index bits per kept weight of each format. ``method.py``: DARB's constraint set (an exact projection for fixed
+block lengths), the block-length rule, the 4×4-block projection and the storage of both formats; BMWM is
+``BlockMax`` in ``bench/compress/structured.py``.
+
+**Deviations and assumptions.**
+
+- **DARB's density-to-block-length rule is the suite's assumption** (the paper's was not reachable;
+  ``method.darb_block_sizes``): the lengths are powers of two up to 64; each line's density is its kept share in a
+  magnitude pruning of the *pretrained* matrix at the target ratio; each line first gets the shortest length that
+  keeps no more than that pruning kept in it, then, while the matrix's budget (the irregular kept count) allows,
+  the line kept furthest below its density has its length halved. The lengths are fixed before ADMM, so the
+  constraint set is fixed and its projection exact. Sensitivity-based adjustments the abstract mentions are not
+  modelled.
+- Orientation as the group's ``mask_block_max``: a "row" in DARB's sense is one input's outgoing weights, a column
+  of ``nn.LSTM``'s ``(4·hidden, in)`` matrix; runs follow the gate-stacked output axis.
+- The paper's LSTM (1500 units, per the group's sizes) is beyond the ``cpu`` scale: 2 × 128 units, a 150k-token
+  training prefix, 4 pretraining epochs, 1 ADMM and 0.5 retraining epochs per arm, perplexity on a 20k-token test
+  prefix (``DARBConfig``); plain SGD with clipping (Zaremba et al.'s recipe), ADMM by the suite's engine.
+- Every recurrent matrix is pruned at the same ratio; embedding, decoder and biases stay dense. Whether the paper's
+  ratios count the embedding and softmax is not known.
+- The "structured counterpart" is 4×4 block pruning (the suite's choice); "decoding efficiency" has no definition
+  here and is ``not_testable``. Index bits count only the index (offsets, length codes, column indices,
+  pointers), not values.
+"""

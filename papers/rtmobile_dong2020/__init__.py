@@ -1,0 +1,42 @@
+"""RTMobile: Beyond Real-Time Mobile Acceleration of RNNs for Speech Recognition.
+
+Peiyan Dong, Siyue Wang, Wei Niu et al. DAC 2020, arXiv:2002.11474 (v1, Feb 2020). Code: the CoCoPIE model zoo
+(``CoCoPIE-Pruning/CoCoPIE-ModelZoo``, ``speech_recognition/``: pruned TIMIT GRUs and their logs) and the group's RNN
+ADMM file with ``block_prune_filter`` (read through ``../shared/SOURCES-WAVE2.md``; nothing copied).
+
+**State.** Built and tested at the ``smoke`` scale; **not yet measured at ``cpu``**. On calibration seed 1000 the
+word-level recipe did not learn context within the cpu budget: after 856 steps (4 epochs of a 150k-token prefix)
+the dense GRU's test perplexity was 575, about a unigram model's (near 700), against the < 300 health bar set
+before calibration. A recipe that learns in budget (more steps per second, e.g. a smaller vocabulary or a
+character-level stream, or Adam as the group's RNN code uses) has to be chosen on calibration seeds before any
+verdict run. The claims' criteria are fixed; their ``expect`` values are placeholders until then.
+
+**Idea.** RNN compression is either irregular (accurate, but the index and the scattered accesses cost on hardware)
+or structured (regular, but accuracy falls). Block-based structured pruning (BSP) cuts each weight matrix into
+column blocks and prunes whole rows *inside each block*: regular enough for a compiler to generate dense code per
+block, fine enough to keep accuracy. With ADMM training and a mobile compiler, a GRU for speech recognition runs in
+real time on a phone GPU, about 40× more energy-efficiently than an FPGA design.
+
+**What is here.** ``experiment.py``: a PTB GRU language model (the shared recipe ``bench/compress/ptb_lm.py``),
+pretrained dense, then BSP, unstructured and whole-row pruning at the same 10× on every recurrent matrix, by the
+same ADMM (``bench/compress/admm.py``) and masked retraining, test perplexity; ``method.py``: the three constraint
+sets (``BlockRows`` from ``bench/compress/structured.py``, 4 column blocks as the group's ``cross_x = 4``).
+
+**Deviations and assumptions.**
+
+- TIMIT (LDC-licensed) and the PyTorch-Kaldi pipeline are not available: the mechanism is tested on a word-level
+  PTB GRU language model, 2 × 128 units, a 150k-token training prefix, 4 pretraining epochs, 1 ADMM and 0.5
+  retraining epochs per arm, perplexity on a 20k-token test prefix (``RTMobileConfig``). The zoo's GRU is
+  2 × 1024 with batch norm and RMSprop; here plain SGD with clipping (Zaremba et al.'s recipe).
+- Every recurrent matrix (``weight_ih_l{k}`` and ``weight_hh_l{k}``, gates stacked, PyTorch's ``(3·hidden, in)``
+  layout) is pruned at the same ratio; the embedding, decoder and biases stay dense. Whether RTMobile applies one
+  ratio to every matrix is not known; the zoo's logs print equal per-layer ratios.
+- One ADMM stage at the target ratio: the zoo's logs imply earlier stages (column pruning or progressive rounds)
+  before the logged BSP stage, whose schedule is unverified.
+- ρ grows by the engine's fixed factor (the group's adaptive ρ rule, ``bench/compress/adaptive_rho.py``, is not
+  used).
+- The compiler, the phone GPU and the FPGA comparison are not here: those claims are ``not_testable``. The index
+  bits per kept weight of the block format (a row bitmap per block) and of CSR are reported as context.
+  ``latency.py`` times a batch-1 product with a 3072×1024 GRU matrix at 10× (4 column blocks) dense, in CSR and
+  block-compacted (``bench/compress/structured_exec.py``) for ``pytest bench/test_latency.py``.
+"""
