@@ -38,5 +38,5 @@ sets (``BlockRows`` from ``bench/compress/structured.py``, 4 column blocks as th
 - The compiler, the phone GPU and the FPGA comparison are not here: those claims are ``not_testable``. The index
   bits per kept weight of the block format (a row bitmap per block) and of CSR are reported as context.
   ``latency.py`` times a batch-1 product with a 3072×1024 GRU matrix at 10× (4 column blocks) dense, in CSR and
-  block-compacted (``bench/compress/structured_exec.py``) for ``pytest bench/test_latency.py``.
+  block-compacted (``bench.compress.sparse_exec.py``) for ``pytest bench/test_latency.py``.
 """

@@ -1,5 +1,5 @@
 """Latency cases: RTMobile's GRU matrices (the zoo's 2 × 1024 GRU: ``weight_ih``/``weight_hh`` of ``(3·1024,
-1024)``) as batch-1 matrix-vector products, dense, CSR and block-compacted (``bench.compress.structured_exec``) on
+1024)``) as batch-1 matrix-vector products, dense, CSR and block-compacted (``bench.compress.sparse_exec``) on
 the same weights with block row sparsity (4 column blocks) at 10×, the zoo's smallest compression, for ``pytest
 bench/test_latency.py``.
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from bench.compress.structured_exec import block_compact_mv, csr_mv
+from bench.compress.sparse_exec import block_compact_mv, csr_mv
 from bench.latency import LatencyCase
 from papers.rtmobile_dong2020 import method
 
