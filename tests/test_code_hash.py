@@ -110,3 +110,21 @@ def test_the_suite_papers_closures_leave_out_the_runner_and_the_judging():
         assert "bench/execute.py" in names and "bench/train.py" in names
         assert not names & {"bench/runner.py", "bench/verdict.py", "bench/claims.py", "bench/results.py",
                             "bench/report.py", "bench/cli.py", f"papers/{slug}/mutants.py"}, slug
+
+
+def test_no_module_has_an_unintended_companion():
+    """A file named ``<module>_*`` beside a module enters the code hash of every paper importing that module
+    (``provenance.import_closure``: a worker script, an environment lock). A new module named so by accident
+    (``structured_exec.py`` beside ``structured.py``) would stale those papers' results: name it otherwise, or add
+    it here if it is a true companion."""
+    intended = {("bench/hardware/systolic.py", "systolic_worker.py"),
+                ("bench/hardware/systolic.py", "systolic_requirements.lock")}
+    found = set()
+    for package in ("bench", "papers"):
+        for module in (provenance.REPO_ROOT / package).rglob("*.py"):
+            if module.name == "__init__.py":
+                continue
+            for companion in module.parent.glob(f"{module.stem}_*"):
+                if companion.is_file():
+                    found.add((module.relative_to(provenance.REPO_ROOT).as_posix(), companion.name))
+    assert found <= intended, f"unintended companions (they enter code hashes): {sorted(found - intended)}"
