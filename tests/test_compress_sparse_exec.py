@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bench.compress.structured import BlockRows, Connectivity, Pattern, pattern_library
 from bench.compress.sparse_exec import block_compact_mv, csr_conv, csr_mv, pattern_grouped_conv
+from bench.compress.structured import BlockRows, Connectivity, Pattern, pattern_library
 
 
 def _patterned(out_ch=12, in_ch=8, seed=0):
