@@ -88,6 +88,19 @@ def test_clipped_sgd_clips_the_global_norm():
     assert float(p.detach().norm()) == pytest.approx(1.0)
 
 
+def test_clipped_adam_clips_before_its_step_and_the_optimizer_is_chosen_by_name():
+    p = torch.nn.Parameter(torch.zeros(4))
+    opt = ptb_lm.make_optimizer([p], _cfg("gru", optimizer="adam"), lr=0.1)
+    assert isinstance(opt, ptb_lm.ClippedAdam) and opt.clip == 5.0
+    p.grad = torch.tensor([100.0, 0.0, 0.0, 0.0])
+    opt.step()
+    assert p.grad.norm() == pytest.approx(5.0)  # clipped in place before Adam's update
+    assert float(p.detach()[0]) == pytest.approx(-0.1, rel=1e-3) and float(p.detach()[1:].abs().sum()) == 0.0
+    assert isinstance(ptb_lm.make_optimizer([p], _cfg("gru"), lr=1.0), ptb_lm.ClippedSGD)
+    with pytest.raises(ValueError, match="optimizer"):
+        ptb_lm.make_optimizer([p], _cfg("gru", optimizer="lion"), lr=1.0)
+
+
 def test_admm_prune_arm_meets_its_ratio_and_dense_arm_stays_dense():
     torch.manual_seed(0)
     ids = _periodic(3000)

@@ -62,3 +62,19 @@ def test_random_connectivity_mutant_keeps_the_same_count_elsewhere():
     w = torch.randn(32, 16, 3, 3)
     a, b = Connectivity(1 - 1 / 3.6).support(w), _RandomConnectivity(1 - 1 / 3.6).support(w)
     assert int(a.sum()) == int(b.sum()) and not torch.equal(a, b)
+
+
+def test_latency_variants_compute_the_same_convolution_on_the_same_nonzeros():
+    from papers.patdnn_niu2020 import latency
+
+    cases = latency.latency_cases()
+    groups = {c.group for c in cases}
+    assert len(cases) == 3 * len(groups) == 9
+    for group in groups:
+        outs = {c.variant: c.build(torch.device("cpu"), 3)() for c in cases if c.group == group}
+        assert set(outs) == {"dense", "csr", "pattern"}
+        for variant in ("csr", "pattern"):
+            torch.testing.assert_close(outs[variant], outs["dense"], rtol=1e-4, atol=1e-4)
+    w = Connectivity(1 - 1 / method.CONNECTIVITY_RATE)(torch.randn(128, 128, 3, 3))
+    w = Pattern(library=latency._library())(w)
+    assert int((w != 0).sum()) == pytest.approx(128 * 128 * 4 / method.CONNECTIVITY_RATE, rel=0.01)
