@@ -5,8 +5,8 @@ trained from scratch, and in CPU inference time.
 Per seed: one dense 2-layer LSTM LM is pretrained (``bench.compress.ptb_lm``: Adam, as RTMobile's and DARB's
 proxies). From the same weights:
 
-- ``dense``: trained on for the ISS and fine-tuning steps without penalty (the same SGD schedule: constant, then
-  cosine-annealed) (the no-loss reference);
+- ``dense``: trained on with exactly the ISS arm's two phases (steps, rates, cosine schedules), without the
+  penalty, the zeroing or the frozen zeros (the no-loss reference; ``train_on``);
 - ``iss``: trained with the ISS group Lasso (``method.iss_penalty``, weight ``lam``, each layer's term weighted by
   the square root of its group size) and the per-step zeroing of weights below 1e-4 for ``admm_epochs`` from
   ``admm_lr`` cosine-annealed to 0 (the phase field names are the recipe's), rebuilt as an LSTM
@@ -89,26 +89,38 @@ def _freeze_zeros(masks):
     return apply_grad, apply
 
 
+def _phase(model, ids: torch.Tensor, cfg: ISSConfig, epochs: float, lr: float, anneal: bool, desc: str, **hooks):
+    """``epochs`` of clipped training at ``lr`` (cosine-annealed to 0 when ``anneal``) with the prune optimizer."""
+    steps = ptb_lm.epoch_steps(cfg, len(ids), epochs)
+    opt = ptb_lm.make_optimizer(model.parameters(), cfg, lr, cfg.prune_optimizer)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if anneal else None
+    train(ptb_lm.TruncatedBPTT(model), ptb_lm.windows(ids, cfg), steps=steps, optimizer=opt, scheduler=sched,
+          desc=desc, **hooks)
+
+
+def train_on(base: ptb_lm.RecurrentLM, ids: torch.Tensor, cfg: ISSConfig) -> ptb_lm.RecurrentLM:
+    """The dense arm: a copy of ``base`` trained with exactly the ISS arm's two phases (steps, rates, schedules),
+    without the penalty, the zeroing or the frozen zeros."""
+    model = copy.deepcopy(base)
+    _phase(model, ids, cfg, cfg.admm_epochs, cfg.admm_lr, cfg.iss_anneal, "dense train")
+    _phase(model, ids, cfg, cfg.retrain_epochs, cfg.retrain_lr, True, "dense anneal")
+    return model
+
+
 def learn_iss(base: ptb_lm.RecurrentLM, ids: torch.Tensor, cfg: ISSConfig, desc: str = "iss") -> ptb_lm.RecurrentLM:
     """A copy of ``base`` trained with the ISS penalty and the per-step zeroing (the ISS phase)."""
     model = copy.deepcopy(base)
-    steps = ptb_lm.epoch_steps(cfg, len(ids), cfg.admm_epochs)
-    opt = ptb_lm.make_optimizer(model.parameters(), cfg, cfg.admm_lr, cfg.prune_optimizer)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if cfg.iss_anneal else None
-    train(ptb_lm.TruncatedBPTT(model), ptb_lm.windows(ids, cfg), steps=steps, optimizer=opt, scheduler=sched,
-          loss_fn=_iss_loss(cfg.lam, cfg.size_weighted),
-          after_step=lambda s: method.zero_small_(model, cfg.zero_threshold), desc=desc)
+    _phase(model, ids, cfg, cfg.admm_epochs, cfg.admm_lr, cfg.iss_anneal, desc,
+           loss_fn=_iss_loss(cfg.lam, cfg.size_weighted),
+           after_step=lambda s: method.zero_small_(model, cfg.zero_threshold))
     return model
 
 
 def fine_tune(model: method.ShrunkLM, ids: torch.Tensor, cfg: ISSConfig, desc: str = "fine-tune") -> None:
     """Fine-tune the rebuilt LSTM with its zeros frozen, from ``retrain_lr`` cosine-annealed to 0."""
-    steps = ptb_lm.epoch_steps(cfg, len(ids), cfg.retrain_epochs)
-    opt = ptb_lm.make_optimizer(model.parameters(), cfg, cfg.retrain_lr, cfg.prune_optimizer)
     grad_hook, weight_hook = _freeze_zeros(method.nonzero_masks(model))
-    train(ptb_lm.TruncatedBPTT(model), ptb_lm.windows(ids, cfg), steps=steps, optimizer=opt,
-          scheduler=torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps), after_backward=grad_hook,
-          after_step=weight_hook, desc=desc)
+    _phase(model, ids, cfg, cfg.retrain_epochs, cfg.retrain_lr, True, desc, after_backward=grad_hook,
+           after_step=weight_hook)
 
 
 def from_scratch(sizes, cfg: ISSConfig, streams: ptb_lm.PTBStreams, device: torch.device) -> method.ShrunkLM:
@@ -118,14 +130,8 @@ def from_scratch(sizes, cfg: ISSConfig, streams: ptb_lm.PTBStreams, device: torc
         for p in model.parameters():
             p.uniform_(-cfg.init_scale, cfg.init_scale)
     ptb_lm.train_lm(model, streams.train, cfg, epochs=cfg.pretrain_epochs, desc="scratch pretrain")
-    steps = ptb_lm.epoch_steps(cfg, len(streams.train), cfg.admm_epochs)
-    opt = ptb_lm.make_optimizer(model.parameters(), cfg, cfg.admm_lr, cfg.prune_optimizer)
-    train(ptb_lm.TruncatedBPTT(model), ptb_lm.windows(streams.train, cfg), steps=steps, optimizer=opt,
-          desc="scratch train")
-    steps = ptb_lm.epoch_steps(cfg, len(streams.train), cfg.retrain_epochs)
-    opt = ptb_lm.make_optimizer(model.parameters(), cfg, cfg.retrain_lr, cfg.prune_optimizer)
-    train(ptb_lm.TruncatedBPTT(model), ptb_lm.windows(streams.train, cfg), steps=steps, optimizer=opt,
-          scheduler=torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps), desc="scratch anneal")
+    _phase(model, streams.train, cfg, cfg.admm_epochs, cfg.admm_lr, cfg.iss_anneal, "scratch train")
+    _phase(model, streams.train, cfg, cfg.retrain_epochs, cfg.retrain_lr, True, "scratch anneal")
     return model
 
 
@@ -158,8 +164,7 @@ def ptb_lstm_iss(cfg: ISSConfig, seed: int, device: torch.device) -> dict[str, f
     base = ptb_lm.pretrain(cfg, streams, device, desc=f"pretrain seed {seed}")
     out = {"pretrained_ppl": ptb_lm.lm_perplexity(base, streams.test, cfg)}
     seed_everything(seed * 7919 + 20)
-    out["ppl_dense"] = ptb_lm.lm_perplexity(ptb_lm.admm_prune_lm(base, {}, streams.train, cfg, desc="dense").model,
-                                            streams.test, cfg)
+    out["ppl_dense"] = ptb_lm.lm_perplexity(train_on(base, streams.train, cfg), streams.test, cfg)
     seed_everything(seed * 7919 + 30)
     learned = learn_iss(base, streams.train, cfg)
     small = method.shrink(learned)
