@@ -75,20 +75,6 @@ def _iss_loss(lam: float, size_weighted: bool):
     return loss
 
 
-def _freeze_zeros(masks):
-    def apply_grad(step: int) -> None:
-        for p, keep in masks:
-            if p.grad is not None:
-                p.grad.mul_(keep)
-
-    @torch.no_grad()
-    def apply(step: int) -> None:
-        for p, keep in masks:
-            p.mul_(keep)
-
-    return apply_grad, apply
-
-
 def _phase(model, ids: torch.Tensor, cfg: ISSConfig, epochs: float, lr: float, anneal: bool, desc: str, **hooks):
     """``epochs`` of clipped training at ``lr`` (cosine-annealed to 0 when ``anneal``) with the prune optimizer."""
     steps = ptb_lm.epoch_steps(cfg, len(ids), epochs)
@@ -118,9 +104,9 @@ def learn_iss(base: ptb_lm.RecurrentLM, ids: torch.Tensor, cfg: ISSConfig, desc:
 
 def fine_tune(model: method.ShrunkLM, ids: torch.Tensor, cfg: ISSConfig, desc: str = "fine-tune") -> None:
     """Fine-tune the rebuilt LSTM with its zeros frozen, from ``retrain_lr`` cosine-annealed to 0."""
-    grad_hook, weight_hook = _freeze_zeros(method.nonzero_masks(model))
-    _phase(model, ids, cfg, cfg.retrain_epochs, cfg.retrain_lr, True, desc, after_backward=grad_hook,
-           after_step=weight_hook)
+    masks = method.nonzero_masks(model)
+    _phase(model, ids, cfg, cfg.retrain_epochs, cfg.retrain_lr, True, desc, after_backward=masks.apply_grad_,
+           after_step=masks.apply_)
 
 
 def from_scratch(sizes, cfg: ISSConfig, streams: ptb_lm.PTBStreams, device: torch.device) -> method.ShrunkLM:

@@ -41,6 +41,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from bench.compress.admm import Masks
 from bench.compress.ptb_lm import RecurrentLM
 
 EPS = 1e-8  # inside the square root, as the authors' code
@@ -168,7 +169,7 @@ def shrink(model: RecurrentLM, keep: Sequence[torch.Tensor] | None = None) -> Sh
     return out
 
 
-def nonzero_masks(model: nn.Module) -> list[tuple[nn.Parameter, torch.Tensor]]:
-    """``(weight, nonzero mask)`` of every LSTM and decoder weight matrix of ``model`` (the zeros fine-tuning
-    freezes)."""
-    return [(p, p.detach() != 0) for n, p in model.named_parameters() if "weight" in n and "embed" not in n]
+def nonzero_masks(model: nn.Module) -> Masks:
+    """The nonzero supports of every LSTM and decoder weight matrix of ``model`` (the zeros fine-tuning freezes),
+    as the ADMM engine's :class:`bench.compress.admm.Masks`."""
+    return Masks({n: (p, p.detach() != 0) for n, p in model.named_parameters() if "weight" in n and "embed" not in n})
