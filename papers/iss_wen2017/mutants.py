@@ -1,8 +1,8 @@
 """Mutants of ISS's proxy (bench/mutants.py).
 
 - ``no-group-lasso``: ``method.iss_penalty`` returns 0 (looked up by the experiment through ``method``): the ISS
-  phase trains without the group Lasso, so the rebuilt LSTM keeps (almost) every unit. Should break
-  ``speedup-without-perplexity-loss`` (its size criterion) and ``cpu-inference-speedup``.
+  arm trains without the group Lasso, with the per-step zeroing only, so the rebuilt LSTM keeps (almost) every
+  unit. Should break ``speedup-without-perplexity-loss`` (its size criterion) and ``cpu-inference-speedup``.
 - ``random-components``: ``method.shrink`` keeps, in every layer, a random set of as many components as survived
   instead of the surviving ones (the dense reference, built with explicit ``keep``, is untouched). Should break
   ``speedup-without-perplexity-loss`` and ``beats-same-size-from-scratch`` if which units ISS keeps matters.
