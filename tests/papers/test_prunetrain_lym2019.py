@@ -82,6 +82,24 @@ def test_auto_lambda_makes_the_penalty_a_fifth_of_the_objective():
         method.auto_lambda(2.3, 0.0)
 
 
+def test_the_regularizer_gradient_is_the_penalty_gradient_and_lambda_is_set_from_the_first_batch():
+    net = _net(8).train()
+    loss0 = F.cross_entropy(net(_x(4)), torch.tensor([0, 1, 2, 3]))
+    lam = method.auto_lambda(loss0.item(), method.penalty_sum(net))
+    reg = GroupLasso(method.group_terms(net, lam))
+    assert reg.penalty() / (reg.penalty() + loss0.item()) == pytest.approx(0.2)
+    # SSL's subgradient hook equals autograd of the penalty (no all-zero group here)
+    penalty = sum(t.strength * group_lasso_penalty(t.weight, t.kind) for t in reg.terms)
+    weights = [m.weight for m in net.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    auto = torch.autograd.grad(penalty, weights)
+    for w in weights:
+        w.grad = torch.zeros_like(w)
+    reg.add_grad_()
+    got = [w.grad for w in weights]
+    for a, b in zip(auto, got, strict=True):
+        torch.testing.assert_close(b, a)
+
+
 def test_zero_small_uses_the_magnitude_and_only_weights():
     net = _net()
     with torch.no_grad():
@@ -151,7 +169,27 @@ def test_reconfigured_net_computes_what_the_masked_net_computes(seed):
     assert report["params_after"] < report["params_before"]
     assert list(report["stage_widths_after"]) == [len(i) for i in live["stage"]]
     x = _x(seed=seed)
-    torch.testing.assert_close(new(x), method.masked_copy(net)(x))
+    masked = method.masked_copy(net)
+    torch.testing.assert_close(new(x), masked(x))
+    assert not torch.allclose(masked(x), net(x))  # the masked model drops the constants of dead inner filters
+    # in the masked model a removed channel's activations are exactly 0: inner channels after bn1, streams after
+    # every block
+    acts = {}
+    hooks = [m.register_forward_hook(lambda m, i, o, n=n: acts.__setitem__(n, o)) for n, m in masked.named_modules()
+             if n.endswith(".bn1") or n == "bn1" or n.count(".") == 1 and n.startswith("blocks.")]
+    masked(x)
+    for h in hooks:
+        h.remove()
+    for b in range(len(masked.blocks)):
+        dead_inner = torch.ones(masked.blocks[b].conv1.out_channels, dtype=torch.bool)
+        dead_inner[live["inner"][b]] = False
+        assert (acts[f"blocks.{b}.bn1"][:, dead_inner] == 0).all()
+        dead_stage = torch.ones(masked.blocks[b].conv2.out_channels, dtype=torch.bool)
+        dead_stage[live["stage"][b // 2]] = False
+        assert dead_stage.any() and (acts[f"blocks.{b}"][:, dead_stage] == 0).all()
+    dead0 = torch.ones(WIDTHS[0], dtype=torch.bool)
+    dead0[live["stage"][0]] = False
+    assert (acts["bn1"][:, dead0] == 0).all()
     # the BN statistics of the kept channels are copied
     kept = live["inner"][0]
     torch.testing.assert_close(new.blocks[0].bn1.running_var, net.blocks[0].bn1.running_var[kept])
