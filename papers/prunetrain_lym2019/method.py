@@ -7,8 +7,8 @@ shortcut 1×1 convs included. The final linear layer contributes its input colum
 :math:`\lambda \sum_g \lVert w_g \rVert_2`; :func:`group_terms` expresses it with SSL's ``GroupTerm``/``GroupLasso``
 (``papers.ssl_wen2016.method``): a conv's groups are SSL's ``"filter"`` and ``"channel"`` kinds, the linear layer's
 columns SSL's ``"channel"`` kind (``group_norms`` and its broadcast already handle 2-D weights). ``GroupLasso`` adds
-the subgradient :math:`\lambda w / \lVert w_g \rVert_2` to the gradient (0 for an all-zero group); the authors add the
-penalty to the loss and let autograd differentiate it, the same gradient wherever a group's norm is nonzero.
+the subgradient :math:`\lambda w / \lVert w_g \rVert_2` to the gradient (0 for an all-zero group): the gradient
+autograd gives for the penalty added to the loss, wherever a group's norm is nonzero (tested).
 
 **λ** is set once, at the first batch, so that the penalty is the fraction :math:`r = 0.2` of the regularized loss:
 :math:`\lambda = r L_0 / ((1-r) R_0)` with :math:`L_0` that batch's loss and :math:`R_0` the unweighted penalty
