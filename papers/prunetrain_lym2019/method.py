@@ -55,6 +55,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from bench.compress.lowrank import count_flops
 from papers.ssl_wen2016.method import GroupLasso, GroupTerm
 
 ZERO_THRESHOLD = 1e-4
@@ -302,17 +303,10 @@ def train_step_flops(model: nn.Module, batch_shape: Sequence[int] = (128, 3, 32,
     return int(counter.get_total_flops())
 
 
-@torch.no_grad()
 def inference_flops(model: nn.Module, batch_shape: Sequence[int] = (1, 3, 32, 32)) -> int:
-    """FLOPs of one forward pass in eval mode (``model``'s own mode restored)."""
-    was_training = model.training
-    model.eval()
-    try:
-        with FlopCounterMode(display=False) as counter:
-            model(_random_batch(model, batch_shape))
-    finally:
-        model.train(was_training)
-    return int(counter.get_total_flops())
+    """FLOPs of one forward pass in eval mode (``bench.compress.lowrank.count_flops``; ``model``'s mode restored)."""
+    with torch.no_grad():
+        return count_flops(model, _random_batch(model, batch_shape))
 
 
 class FlopLedger:
