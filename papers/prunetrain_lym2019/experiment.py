@@ -67,29 +67,32 @@ def _lr_at(cfg: PruneTrainConfig, epoch: int) -> float:
 
 
 def _run(cfg: PruneTrainConfig, model: method.PrunableResNet, x, y, seed: int, prune: bool, fmt
-         ) -> tuple[method.PrunableResNet, float, int, dict]:
-    """Train one arm; return the final model, its training wall seconds, cumulative training FLOPs and a log."""
-    gen = torch.Generator().manual_seed(seed + 1_000_003)  # the same data order and augmentation in both arms
+         ) -> tuple[method.PrunableResNet, float, int, float]:
+    """Train one arm; return the final model, its training wall seconds, cumulative training FLOPs and its λ."""
     crop_flip = random_crop_flip(4)
-    batches = shuffled_batches(x, y, cfg.batch_size, gen,
-                               lambda xb, g: crop_flip(xb, g).contiguous(memory_format=fmt))
+
+    def augment(xb: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        return crop_flip(xb, g).contiguous(memory_format=fmt)  # the crop's gather returns NCHW
+
+    def data_order() -> torch.Generator:  # the same data order and augmentation in both arms
+        return torch.Generator().manual_seed(seed + 1_000_003)
+
+    batches = shuffled_batches(x, y, cfg.batch_size, data_order(), augment)
     per_epoch = len(x) // cfg.batch_size
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     ledger = method.FlopLedger()
-    log: dict = {"lam": 0.0, "reconfigurations": 0}
+    lam = 0.0
     start = time.perf_counter()
     if prune:  # λ from the first batch (the code: the first batch of epoch 1), then fixed
-        first = next(shuffled_batches(x, y, cfg.batch_size, torch.Generator().manual_seed(seed + 1_000_003),
-                                      lambda xb, g: crop_flip(xb, g).contiguous(memory_format=fmt)))
+        first = next(shuffled_batches(x, y, cfg.batch_size, data_order(), augment))
         probe = copy.deepcopy(model)  # a training-mode forward would move the BatchNorm statistics
         with torch.no_grad():
             loss0 = float(classification_loss(probe, first))
-        reg0 = GroupLasso(method.group_terms(model, 1.0)).penalty()
-        log["lam"] = method.auto_lambda(loss0, reg0, cfg.penalty_ratio)
+        lam = method.auto_lambda(loss0, method.penalty_sum(model), cfg.penalty_ratio)
     for epoch in range(cfg.epochs):
         for group in opt.param_groups:
             group["lr"] = _lr_at(cfg, epoch)
-        hooks = {"after_backward": GroupLasso(method.group_terms(model, log["lam"])).add_grad_} if prune else {}
+        hooks = {"after_backward": GroupLasso(method.group_terms(model, lam)).add_grad_} if prune else {}
         ledger.add(model, per_epoch, cfg.batch_size)
         train(model, batches, steps=per_epoch, optimizer=opt, desc=f"{'prunetrain' if prune else 'dense'} "
               f"epoch {epoch + 1}/{cfg.epochs}", **hooks)
@@ -97,8 +100,7 @@ def _run(cfg: PruneTrainConfig, model: method.PrunableResNet, x, y, seed: int, p
             method.zero_small_(model, cfg.zero_threshold)
             model, opt, _ = method.reconfigure(model, opt, carry_state=cfg.carry_state)
             model.to(memory_format=fmt)
-            log["reconfigurations"] += 1
-    return model, time.perf_counter() - start, ledger.total, log
+    return model, time.perf_counter() - start, ledger.total, lam
 
 
 @experiment(config=PruneTrainConfig, metrics=(
@@ -121,13 +123,13 @@ def cifar_prunetrain(cfg: PruneTrainConfig, seed: int, device: torch.device) -> 
     pruned0.load_state_dict(dense0.state_dict())
     example = (cfg.batch_size, 3, 32, 32)
     dense, t_dense, f_dense, _ = _run(cfg, dense0, x, y, seed, False, fmt)
-    pruned, t_pruned, f_pruned, log = _run(cfg, pruned0, x, y, seed, True, fmt)
+    pruned, t_pruned, f_pruned, lam = _run(cfg, pruned0, x, y, seed, True, fmt)
     acc_d, acc_p = (100 * accuracy(m, xt, yt, 500) for m in (dense, pruned))
-    n_params = [sum(p.numel() for p in m.parameters()) for m in (dense, pruned)]
+    n_params = [method.n_params(m) for m in (dense, pruned)]
     widths = [sum(m.spec()["stage_widths"]) + sum(m.spec()["inner_widths"]) for m in (dense, pruned)]
     return {"training_flops_ratio": f_pruned / f_dense, "accuracy_drop_pp": acc_d - acc_p,
             "train_time_ratio": t_pruned / t_dense,
             "inference_flops_ratio": method.inference_flops(pruned, example) / method.inference_flops(dense, example),
             "accuracy_dense_pct": acc_d, "accuracy_prunetrain_pct": acc_p, "params_kept_fraction":
-            n_params[1] / n_params[0], "channels_kept_fraction": widths[1] / widths[0], "lam": log["lam"],
+            n_params[1] / n_params[0], "channels_kept_fraction": widths[1] / widths[0], "lam": lam,
             "train_s_dense": t_dense, "train_s_prunetrain": t_pruned}
