@@ -5,9 +5,9 @@ a mirror of the authors' repository, ``VictorSuciu/prunetrain`` (``src/custom/gr
 ``src/custom/checkpoint_utils.py``, ``configs/cifar_resnet32.yaml``; read through ``../shared/SOURCES-WAVE2.md``,
 nothing copied).
 
-**State.** Measured at the ``cpu`` scale (3 seeds, 562 s, Intel Xeon): a ResNet-20 at half width on 10k CIFAR-10
+**State.** Measured at the ``cpu`` scale (3 seeds, 559 s, Intel Xeon): a ResNet-20 at half width on 10k CIFAR-10
 images for 8 epochs. At the paper's λ rule no channel reached zero, so nothing was removed: training and inference
-FLOPs are the dense network's, the loop is 7% slower, the accuracy the same. The three measured claims are not
+FLOPs are the dense network's, the loop is 4% slower, the accuracy the same. The three measured claims are not
 reproduced in this regime, which is too short for the rule (the summed learning rate of the run, which scales the
 penalty's pull on each group, is about 114 times smaller than over the code's 182 epochs). The reconfiguration
 itself is tested exact; the ``full`` scale is the code's ResNet-32 configuration, beyond a lent GPU's 15 minutes
