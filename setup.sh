@@ -15,8 +15,18 @@ fi
 stamp=".venv/.installed-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing the suite and its pinned dependencies (requirements.lock) into .venv"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+  free_gb=$(df -Pk . | awk 'NR==2 {print int($4 / 1048576)}')
+  echo "setup: ${free_gb} GB free here; the environment takes about 7 GB"
+  [ "$free_gb" -ge 8 ] || echo "setup: warning: less than 8 GB free, the install may run out of disk" >&2
+  pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir)
+  "${pip[@]}" --upgrade pip
+  # the heavy wheels (PyTorch's CUDA libraries, triton, torch, torchvision: about 6 GB installed) one at a time,
+  # so that the disk never holds all their downloads and the installed files at once; no pip cache either
+  for req in $(grep -E '^(nvidia-[a-z0-9-]+|triton|torch|torchvision)==' requirements.lock); do
+    echo "setup: installing $req"
+    "${pip[@]}" --no-deps "$req"
+  done
+  "${pip[@]}" -c requirements.lock -e '.[dev]'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
@@ -28,7 +38,7 @@ sstamp=".venv-scalesim/.installed-$(sha256sum "$lock" | cut -c1-16)"
 if [ ! -f "$sstamp" ]; then
   echo "setup: installing SCALE-Sim into .venv-scalesim ($lock)"
   [ -x .venv-scalesim/bin/python ] || "$python" -m venv .venv-scalesim
-  .venv-scalesim/bin/python -m pip install --quiet --disable-pip-version-check -r "$lock"
+  .venv-scalesim/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir -r "$lock"
   rm -f .venv-scalesim/.installed-*
   touch "$sstamp"
 fi
