@@ -1,11 +1,11 @@
-"""The in-memory-computing array model of bench/hardware/crossbar.py, pinned by hand-computed cases."""
+"""The in-memory-computing array model of bench/hardware/imc.py, pinned by hand-computed cases."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from bench.hardware.crossbar import IMCArray, adc_conversions, dense_arrays, imc_cost, input_bit_planes, mapped_arrays
+from bench.hardware.imc import IMCArray, adc_conversions, dense_arrays, imc_cost, input_bit_planes, mapped_arrays
 
 W = torch.tensor([[1.0, 0.0, 0.0, 0.0],
                   [0.0, -2.0, 0.0, 0.0],

@@ -11,7 +11,7 @@ levels of the devices (few bits per weight), then masked mapping and retraining.
 20.88x (ResNet-18) compression with 0.5% and 0.76% accuracy loss, 96-98% less power and area.
 
 **What is here.** ``method.py``: the crossbar-block constraint set (the engine's ``BalancedBlocks`` with one block per
-crossbar height of inputs), the quantization, the arrays (``bench.hardware.crossbar.IMCArray``) and the lowered
+crossbar height of inputs), the quantization, the arrays (``bench.hardware.imc.IMCArray``) and the lowered
 inputs of a network for counting ADC conversions. ``experiment.py``: Caffe's CIFAR-10 ConvNet (the paper's own
 small CIFAR network), dense, crossbar-block and irregular arms from the same pretrained weights, each mapped.
 
@@ -19,7 +19,7 @@ small CIFAR network), dense, crossbar-block and irregular arms from the same pre
 
 - The paper was not reachable; the ConvNet's figures, the 32x32 crossbars, the 4-bit cells, the positive and
   negative crossbars and the 9-bit baseline come from a third-party notes file built from its full text [3rd].
-- The arrays, power and area are the suite's model (``bench.hardware.crossbar.IMCArray``), not the authors' MATLAB
+- The arrays, power and area are the suite's model (``bench.hardware.imc.IMCArray``), not the authors' MATLAB
   model: area as the number of crossbars, power as ADC conversions per image with 8-bit bit-serial inputs, every
   fragment read, one conversion per used column per input bit; no device model, no peripheral energy.
 - conv1 (2.4K of 89K weights, 3 input channels) stays dense; conv2, conv3 and ip1 are pruned at the rate that makes

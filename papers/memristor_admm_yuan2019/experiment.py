@@ -1,6 +1,6 @@
 """The memristor framework's proxy: crossbar-block ADMM pruning plus 8-bit weights against irregular ADMM pruning
 at the same rate and the dense network, on Caffe's CIFAR-10 ConvNet (10k images of the JPEG q75 re-encoding),
-each mapped onto in-memory-computing arrays (``bench.hardware.crossbar.IMCArray``; simulated, the suite's model).
+each mapped onto in-memory-computing arrays (``bench.hardware.imc.IMCArray``; simulated, the suite's model).
 
 Per seed one ConvNet is pretrained (pneumonia_li2019's schedule). From the same weights and data order:
 
@@ -24,7 +24,7 @@ import torch
 
 from bench.compress import cifar_convnet as convnet
 from bench.compress.admm import ADMM, admm_train, masked_retrain
-from bench.hardware.crossbar import IMCCosts, dense_arrays, imc_cost
+from bench.hardware.imc import IMCCosts, dense_arrays, imc_cost
 from bench.registry import experiment
 from bench.train import seed_everything, steps_for, train
 from papers.memristor_admm_yuan2019 import method

@@ -1,5 +1,5 @@
 """The memristor framework's pieces: crossbar-block pruning as a constraint set of the ADMM engine, 8-bit weights,
-and the mapping of a trained network onto in-memory-computing arrays (``bench.hardware.crossbar.IMCArray``).
+and the mapping of a trained network onto in-memory-computing arrays (``bench.hardware.imc.IMCArray``).
 
 **Crossbar-block pruning** (the group's ``balanced_block_prune_filter``, read through ``../shared/SOURCES-WAVE2.md``;
 the link to this paper is inferred from the group and the identical ADMM scaffold): a layer's matrix
@@ -24,7 +24,7 @@ from torch import nn
 
 from bench.compress.admm import Irregular, KBit, Projection
 from bench.compress.structured import BalancedBlocks
-from bench.hardware.crossbar import IMCArray
+from bench.hardware.imc import IMCArray
 
 SOURCE = ("[3rd] crossbar size, cell bits, sign scheme and weight bits from a notes file built from the paper's "
           "full text (code index id 71093402756); input bits, one ADC per crossbar and no zero-skipping are the "

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from bench.compress.cifar_convnet import CaffeCifarConvNet
-from bench.hardware.crossbar import mapped_arrays
+from bench.hardware.imc import mapped_arrays
 from papers.memristor_admm_yuan2019 import method
 
 
