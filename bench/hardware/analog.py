@@ -82,7 +82,12 @@ def _folded(y: torch.Tensor, module: nn.Module, how: tuple) -> torch.Tensor:
 def partial_sums(v: torch.Tensor, w: torch.Tensor, rows: int) -> torch.Tensor:
     """``(groups, N, out)``: the dot products of ``v`` ``(N, in)`` with ``w`` ``(out, in)`` over consecutive groups
     of ``rows`` inputs (the last group may be shorter)."""
-    return torch.stack([v[:, s:s + rows] @ w[:, s:s + rows].T for s in range(0, v.shape[1], rows)])
+    rows = min(rows, v.shape[1])
+    pad = (-v.shape[1]) % rows
+    if pad:
+        v, w = F.pad(v, (0, pad)), F.pad(w, (0, pad))
+    groups = v.shape[1] // rows
+    return torch.bmm(v.reshape(-1, groups, rows).transpose(0, 1), w.reshape(-1, groups, rows).permute(1, 2, 0))
 
 
 def adc(p: torch.Tensor, bits: int, full_scale: float) -> torch.Tensor:
