@@ -12,7 +12,7 @@ Per seed one LeNet-5 is pretrained (``bench/compress/mnist_lenet.py``). From the
   frozen masks but without the ADMM term, then projected onto the same levels (:func:`quantize_rounding_`).
 
 Accuracies of quantized networks are measured with every layer's input at ``activation_bits`` bits (per-layer
-scale calibrated on training images; ``method.ActivationQuantizer``), the network the cost model counts; the
+scale calibrated on training images; ``bench.hardware.analog.quantized_inputs``), the network the cost model counts; the
 compressed network in floating-point activations is reported beside it. Counts: ``method.pim_cost``.
 """
 
@@ -26,6 +26,7 @@ import torch
 
 from bench.compress import mnist_lenet as lenet
 from bench.compress.admm import KBit, Masks, prune_rate
+from bench.hardware.analog import input_ranges, quantized_inputs
 from bench.registry import experiment
 from bench.train import steps_for, train
 from papers.sot_mram_pim_yuan2019 import method
@@ -86,7 +87,8 @@ def _masks_of(model, masks: Masks) -> Masks:
 
 
 def _accuracy_quantized(model, x_cal, xt, yt, bits: int) -> float:
-    with method.quantized_inputs(model, method.calibrate(model, x_cal, bits)):
+    layers = {n: model.get_submodule(n) for n in method.LAYERS}
+    with quantized_inputs(layers, bits, input_ranges(model, layers, x_cal)):
         return lenet.accuracy_pct(model, xt, yt)
 
 

@@ -23,14 +23,14 @@ Biases are added outside the arrays and not counted.
 
 **Weights** take ``bits``-bit levels ``α·q`` with one ``α`` per layer (:func:`quantizer`: ``Binary`` for 1 bit,
 ``Ternary`` ``{−α, 0, α}`` for 2 bits, two's complement ``{−2, −1, 0, 1}`` holding it, ``KBit`` above).
-**Activations** enter each layer as ``bits``-bit integers times a per-layer scale (:class:`ActivationQuantizer`,
-scale from the largest magnitude on calibration images); applied at evaluation only, never trained through.
+**Activations** enter each layer on ``bits``-bit levels over the largest magnitude seen on calibration images
+(``bench.hardware.analog.quantized_inputs``; unsigned levels where a layer's inputs are non-negative, symmetric
+ones where they are not); applied at evaluation only, never trained through.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -122,53 +122,3 @@ def pim_cost(model: nn.Module, positions: Mapping[str, int], w_bits: int, a_bits
 def weight_levels(model: nn.Module, names=LAYERS) -> int:
     """The most distinct values any layer's weights take (zero included)."""
     return max(len(torch.unique(model.get_submodule(n).weight.detach())) for n in names)
-
-
-class ActivationQuantizer(nn.Module):
-    """``bits``-bit integers times ``scale``: ``clamp(round(x/scale), lo, hi)·scale`` with ``[lo, hi]`` the
-    two's complement range when ``signed`` and ``[0, 2^bits − 1]`` otherwise (evaluation only: no gradient
-    estimator, nothing is trained through it)."""
-
-    def __init__(self, bits: int, scale: float, signed: bool):
-        super().__init__()
-        if bits < 1 or scale <= 0:
-            raise ValueError("bits must be >= 1 and scale > 0")
-        self.bits, self.scale, self.signed = bits, float(scale), signed
-        self.lo, self.hi = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2 ** bits - 1)
-
-    @classmethod
-    def calibrated(cls, x: torch.Tensor, bits: int) -> ActivationQuantizer:
-        """The largest magnitude of ``x`` at full scale; signed when ``x`` has a negative value."""
-        signed = bool((x < 0).any())
-        top = float(x.abs().max())
-        levels = 2 ** (bits - 1) - 1 if signed else 2 ** bits - 1
-        return cls(bits, top / levels if top > 0 else 1.0, signed)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.clamp(torch.round(x / self.scale), self.lo, self.hi) * self.scale
-
-
-def calibrate(model: nn.Module, x: torch.Tensor, bits: int, names=LAYERS) -> dict[str, ActivationQuantizer]:
-    """A quantizer per layer for its inputs, calibrated on images ``x`` through the float network."""
-    seen: dict[str, torch.Tensor] = {}
-    hooks = [model.get_submodule(n).register_forward_pre_hook(lambda m, i, n=n: seen.__setitem__(n, i[0].detach()))
-             for n in names]
-    try:
-        with torch.no_grad():
-            model.eval()(x)
-    finally:
-        for h in hooks:
-            h.remove()
-    return {n: ActivationQuantizer.calibrated(seen[n], bits) for n in names}
-
-
-@contextlib.contextmanager
-def quantized_inputs(model: nn.Module, quantizers: Mapping[str, ActivationQuantizer]) -> Iterator[None]:
-    """Within the block, every named layer of ``model`` sees its input through its quantizer."""
-    hooks = [model.get_submodule(n).register_forward_pre_hook(lambda m, i, q=q: (q(i[0]),))
-             for n, q in quantizers.items()]
-    try:
-        yield
-    finally:
-        for h in hooks:
-            h.remove()

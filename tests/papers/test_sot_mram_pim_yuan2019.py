@@ -60,44 +60,6 @@ def test_dense_lenet_counts():
     assert cost == {"stored": 430500, "cells": 430500 * 8, "bit_ops": macs * 64}
 
 
-def test_activation_quantizer_levels():
-    x = torch.linspace(-3, 4, 1401)
-    q = method.ActivationQuantizer(bits=3, scale=0.5, signed=True)
-    assert set((q(x) / 0.5).round().long().tolist()) == set(range(-4, 4))  # 8 levels, two's complement
-    u = method.ActivationQuantizer(bits=3, scale=0.5, signed=False)
-    assert set((u(x) / 0.5).round().long().tolist()) == set(range(0, 8))
-    grid = torch.arange(-4, 4) * 0.5
-    assert torch.equal(q(grid), grid)  # values on the grid pass unchanged
-
-
-def test_calibrated_quantizer_keeps_the_largest_value_and_the_sign():
-    x = torch.tensor([0.0, 0.3, 2.55])
-    u = method.ActivationQuantizer.calibrated(x, 8)
-    assert not u.signed and u.scale == pytest.approx(0.01)
-    assert float(u(x).max()) == pytest.approx(2.55)
-    s = method.ActivationQuantizer.calibrated(torch.tensor([-1.27, 0.5]), 8)
-    assert s.signed and s.scale == pytest.approx(0.01)
-
-
-def test_quantized_inputs_reach_every_layer_and_are_removed():
-    model = LeNet5().eval()
-    x = torch.rand(8, 1, 28, 28)
-    quantizers = method.calibrate(model, x, 2)
-    seen = {}
-    with method.quantized_inputs(model, quantizers):  # hooks run in order: this one sees the quantized input
-        hooks = [model.get_submodule(n).register_forward_pre_hook(lambda m, i, n=n: seen.__setitem__(n, i[0]))
-                 for n in method.LAYERS]
-        model(x)
-    for n, q in quantizers.items():
-        levels = torch.unique((seen[n] / q.scale).round())
-        assert len(levels) <= 4  # 2-bit inputs
-    seen.clear()
-    model(x)
-    assert len(torch.unique(seen["fc2"])) > 4  # the hooks are gone
-    for h in hooks:
-        h.remove()
-
-
 def test_quantizer_by_bits_and_weight_levels():
     assert isinstance(method.quantizer(1), Binary)
     assert isinstance(method.quantizer(2), Ternary)
