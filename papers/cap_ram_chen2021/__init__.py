@@ -16,13 +16,14 @@ accuracy digitally and through the readout with read noise.
 
 **Deviations and assumptions.**
 
-- The paper's body was not read: its MNIST network, its bit widths per layer and its ADC range setting are unknown.
-  The suite's choices: LeNet-5 (Caffe's), 4-bit weights and 4-bit inputs for every layer [assumption], filter+column
-  pruning so that no index is stored [assumption], the budget rule of ``method.py`` (weights only, compacted, one bit
-  per cell) [assumption].
+- The paper's body was not read. A third-party notes file built from it [3rd] names LeNet-5 for MNIST and
+  ResNet-20 for CIFAR-10, pruned and quantized ADMM-NN style, and a system linearity error under 2 LSB after
+  calibration; the bit widths per layer and the ADC range setting were not found. The suite's choices: Caffe's
+  LeNet-5, 4-bit weights and 4-bit inputs for every layer [assumption], filter+column pruning so that no index is
+  stored [assumption], the budget rule of ``method.py`` (weights only, compacted, one bit per cell) [assumption].
 - The readout is the suite's model, not the circuit: 64 rows per conversion [assumption], a uniform 7-bit ADC
   (abstract) over a per-layer range calibrated on 1,000 training images [assumption], Gaussian read noise of 1 LSB
-  per conversion [assumption]; no charge sharing, capacitor mismatch or ADC nonlinearity.
+  per conversion [assumption, within the notes' 2-LSB error]; no charge sharing, capacitor mismatch or ADC nonlinearity.
 - LeNet-5 has no nonlinearity after its convolutions, so the inputs of conv2 and fc1 are signed; they are put on
   symmetric levels (the macro's activation encoding for signed inputs was not read).
 - cpu scale: 2 pretraining, 1 ADMM and 1 retraining epoch instead of the template's 10.67 + 40 + 40.
