@@ -378,8 +378,10 @@ def _simulated(papers) -> dict[tuple[str, str], str]:
 def _labels(papers) -> tuple[dict, dict, set[str], dict]:
     """What ``format_record`` needs to label simulated figures and print each claim's context figures."""
     context = {(p.slug, c.id): c.test.context for p in papers for c in p.spec.claims if c.test and c.test.context}
-    simulated_experiments = {c.test.experiment for p in papers for c in p.spec.claims
-                             if c.test and c.test.simulated}
+    # what a context figure is labelled simulated by: a wholly simulated experiment, or a metric some simulated
+    # claim decides on ("experiment.metric"); a measured accuracy beside a simulated count stays unlabelled
+    simulated_experiments = {f"{c.test.experiment}.{m}" for p in papers for c in p.spec.claims
+                             if c.test and c.test.simulated for m in c.test.all_criteria}
     simulated_experiments |= {name for p in papers for name, e in p.spec.experiments.items() if e.simulated}
     return _simulated(papers), context, simulated_experiments, {p.slug: p for p in papers}
 

@@ -257,7 +257,7 @@ def _context_line(record: dict, refs: list[str], simulated_experiments: set[str]
             continue
         s = summarize(values)
         interval = "" if s.point or s.std == 0 else f" [{s.lo:.4g}, {s.hi:.4g}]"
-        kind = ", simulated" if exp in simulated_experiments else ""
+        kind = ", simulated" if exp in simulated_experiments or ref in simulated_experiments else ""
         parts.append(f"{metric}={s.mean:.4g}{interval} ({exp}{kind})")
     return "; ".join(parts)
 
@@ -269,7 +269,8 @@ def format_record(record: dict, simulated: dict[tuple[str, str], str] | None = N
 
     ``simulated`` maps ``(paper, claim id)`` of the claims decided on a simulated device to the model's label:
     their figures are printed as ``simulated:`` instead of ``measured:``. ``context`` maps a claim to the
-    ``experiment.metric`` figures printed beside it (those of ``simulated_experiments`` marked simulated).
+    ``experiment.metric`` figures printed beside it (marked simulated when ``simulated_experiments`` holds the
+    experiment, wholly simulated, or the ``experiment.metric`` itself).
     ``papers`` (slug -> Paper) gives each claim's evidence kind as claims.yaml declares it now (else the file's)
     and its baseline regime (bench/regime.py).
     """
