@@ -80,11 +80,11 @@ def test_analog_context_replaces_conv_and_linear_outputs():
 
 
 def test_input_quantizers_by_hand_and_straight_through():
-    x = torch.tensor([0.0, 0.1, 0.5, 0.74, 2.0], requires_grad=True)
+    x = torch.tensor([0.05, 0.1, 0.5, 0.74, 2.0], requires_grad=True)
     q = quantize_unsigned(x, 2, 1.5)  # levels 0, 0.5, 1, 1.5
     assert q.tolist() == pytest.approx([0.0, 0.0, 0.5, 0.5, 1.5])
     q.sum().backward()
-    assert x.grad.tolist() == [1.0] * 5
+    assert x.grad.tolist() == [1.0, 1.0, 1.0, 1.0, 0.0]  # 2.0 lies past the range: no gradient (clipped STE)
     s = quantize_signed(torch.tensor([-1.0, -0.2, 0.3, 0.9]), 3, 0.9)  # levels k·0.3, |k| <= 3
     assert s.tolist() == pytest.approx([-0.9, -0.3, 0.3, 0.9])
 
@@ -136,3 +136,14 @@ def test_sign_lock_holds_fragments_on_their_sign():
         w.copy_(torch.tensor([[-0.5, 1.0, 0.5, -2.0]]))
     hook(0)
     assert w.tolist() == [[0.0, 1.0, 0.0, -2.0]]
+
+
+def test_input_ranges_quantile_clips_outliers():
+    model = nn.Sequential(nn.Identity())
+    model[0] = nn.Linear(1, 1, bias=False)
+    x = torch.cat([torch.linspace(0, 1, 1000), torch.tensor([100.0])])[:, None]
+    layers = {"a": model[0]}
+    assert input_ranges(model, layers, x, batch_size=2000)["a"][0] == pytest.approx(100.0)
+    assert input_ranges(model, layers, x, batch_size=2000, quantile=0.99)["a"][0] == pytest.approx(0.99, abs=0.01)
+    with pytest.raises(ValueError):
+        input_ranges(model, layers, x, quantile=0.0)

@@ -161,33 +161,45 @@ def analog(layers: Mapping[str, nn.Module], cfg: AnalogReadout, full_scale: Mapp
 
 
 def quantize_unsigned(x: torch.Tensor, bits: int, scale: float) -> torch.Tensor:
-    """``x`` on the ``bits``-bit levels ``k·scale/(2^bits − 1)``, ``k ∈ [0, 2^bits − 1]``, with a
-    straight-through gradient (the rounding passes the gradient unchanged inside the range)."""
+    """``x`` on the ``bits``-bit levels ``k·scale/(2^bits − 1)``, ``k ∈ [0, 2^bits − 1]``, with the clipped
+    straight-through gradient: the rounding passes the gradient unchanged inside ``[0, scale]`` and none outside
+    (an input pushed past the range gets no gradient pushing it further, so training cannot inflate it)."""
     step = scale / (2 ** bits - 1)
-    q = torch.clamp(torch.round(x / step), 0, 2 ** bits - 1) * step
-    return x + (q - x).detach()
+    inside = torch.clamp(x, 0, scale)  # the gradient is zero where the levels clip
+    q = torch.round(inside / step) * step
+    return inside + (q - inside).detach()
 
 
 def quantize_signed(x: torch.Tensor, bits: int, scale: float) -> torch.Tensor:
-    """``x`` on the symmetric levels ``k·scale/(2^(bits−1) − 1)``, ``|k| ≤ 2^(bits−1) − 1``, straight-through."""
+    """``x`` on the symmetric levels ``k·scale/(2^(bits−1) − 1)``, ``|k| ≤ 2^(bits−1) − 1``, with the clipped
+    straight-through gradient (none outside ``[−scale, scale]``)."""
     if bits < 2:
         raise ValueError("signed levels need bits >= 2 (a sign and a magnitude)")
     top = 2 ** (bits - 1) - 1
     step = scale / top
-    q = torch.clamp(torch.round(x / step), -top, top) * step
-    return x + (q - x).detach()
+    inside = torch.clamp(x, -scale, scale)  # the gradient is zero where the levels clip
+    q = torch.round(inside / step) * step
+    return inside + (q - inside).detach()
 
 
 @torch.no_grad()
-def input_ranges(model: nn.Module, layers: Mapping[str, nn.Module], x: torch.Tensor,
-                 batch_size: int = 500) -> dict[str, tuple[float, bool]]:
-    """Per layer, the largest input magnitude on ``x`` and whether any input is negative (signed levels)."""
+def input_ranges(model: nn.Module, layers: Mapping[str, nn.Module], x: torch.Tensor, batch_size: int = 500,
+                 quantile: float = 1.0) -> dict[str, tuple[float, bool]]:
+    """Per layer, the input magnitude at full scale and whether any input is negative (signed levels).
+
+    The full scale is the ``quantile`` of the input magnitudes on ``x`` (1.0: the largest, which a few outliers
+    can set far above the bulk; below 1 the outliers clip), taken per batch of ``batch_size`` and maximized over
+    the batches."""
+    if not 0 < quantile <= 1:
+        raise ValueError("quantile must be in (0, 1]")
     seen: dict[str, tuple[float, bool]] = {n: (0.0, False) for n in layers}
 
     def hook(name):
         def run(mod, inputs):
             a, neg = seen[name]
-            seen[name] = (max(a, float(inputs[0].abs().max())), neg or bool((inputs[0] < 0).any()))
+            mag = inputs[0].abs().flatten()
+            top = float(mag.max()) if quantile == 1 else float(torch.quantile(mag[:2 ** 24].float(), quantile))
+            seen[name] = (max(a, top), neg or bool((inputs[0] < 0).any()))
         return run
 
     handles = [m.register_forward_pre_hook(hook(n)) for n, m in layers.items()]
