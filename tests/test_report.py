@@ -200,6 +200,21 @@ def test_show_prints_a_claims_context_figures():
     assert "context:   flop_bound_mean=" in block and "(alexnet_roofline_speedup, simulated)" in block
 
 
+def test_show_labels_only_simulated_figures_in_a_mixed_experiment():
+    from bench.cli import _labels
+    from bench.results import format_record, load_results
+
+    mem = discover(["memristor_admm_yuan2019"])[0]
+    record = load_results(provenance.REPO_ROOT / "reference_results", "memristor_admm_yuan2019", "cpu")[0]
+    text = format_record(record, *_labels([mem]))
+    block = text.split("crossbar-blocks-save-arrays ")[1]
+    # a measured accuracy beside the simulated crossbar counts is not labelled simulated
+    assert "(cifar_memristor)" in block.split("accuracy_irregular_pct=")[1].split(";")[0]
+    # the figure a simulated claim decides on is, wherever it is shown
+    labels = _labels([mem])[2]
+    assert "cifar_memristor.arrays_crossbar_over_irregular" in labels and "cifar_memristor" not in labels
+
+
 def test_context_must_name_an_experiment_metric(paper, tmp_path):  # noqa: F811
     spec = yaml.safe_load(paper.claims_path.read_text())
     spec["claims"][0]["test"]["context"] = ["nope.metric"]
