@@ -12,14 +12,15 @@ imposes, met by the training rather than by rounding afterwards), so fewer cells
 bitwise operations run per image. Abstract: accuracy and compression better than the reference works; area,
 power and throughput of the engine significantly improved (no number in the abstract).
 
-**What is here.** ``method.py``: the weight quantizer of the engine's bit width, the bitwise multiply (AND,
-popcount, shift over two's complement bit planes, checked against the integer dot product), the per-image count
-of one-bit AND operations and of cells of a network stored as compacted filter+column matrices (activations are put on 8-bit levels by
-``bench.hardware.analog.quantized_inputs``). ``experiment.py``: LeNet-5/MNIST (the shared recipe ``bench/compress/mnist_lenet.py``):
-filter+column ADMM pruning, masked retraining, ADMM quantization of the kept weights with the pruning masks frozen
-(a second ``admm_stage``); against the dense network trained for the same epochs, and against the same stage
-without the ADMM term followed by direct rounding. The counting model lives in ``method.py`` (no shared
-``bench/`` module has a bitwise PIM count; it reuses ``bench.hardware.crossbar._matrix`` for the lowering).
+**What is here.** ``method.py``: the weight quantizer of the engine's bit width, the bitwise multiply (AND, popcount,
+shift over two's complement bit planes, checked against the integer dot product), the per-image count of one-bit AND
+operations and of cells of a network stored as compacted filter+column matrices (activations are put on 8-bit levels
+by ``bench.hardware.analog.quantized_inputs``). ``experiment.py``: LeNet-5/MNIST (the shared recipe
+``bench/compress/mnist_lenet.py``): filter+column ADMM pruning, masked retraining, ADMM quantization of the kept
+weights with the pruning masks frozen (a second ``admm_stage``); against the dense network trained for the same
+epochs, and against the same stage without the ADMM term followed by direct rounding. The counting model lives in
+``method.py`` (no shared ``bench/`` module has a bitwise PIM count; it reuses ``bench.hardware.crossbar._matrix`` for
+the lowering).
 
 **Sources.** Title, authors, dates and abstract: the arXiv listing (read through mirrors: arxiv.boxedpaper.com,
 emergentmind, paperswithcode); the SoCC 2020 version: UMN's experts page and a library record. The bitwise
